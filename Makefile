@@ -1,0 +1,32 @@
+# LimeDB entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Newest JDK >= 21 under /usr/lib/jvm unless JAVA_HOME already points at one.
+JAVA_HOME ?= $(shell scripts/find-jdk.sh)
+export JAVA_HOME
+export PATH := $(JAVA_HOME)/bin:$(PATH)
+MVN ?= mvn -B -ntp
+SHARDS ?= 3
+DATA ?= $(CURDIR)/data/dev
+
+.PHONY: help build test dev bench clean
+help: ## this list
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+build: ## compile and package the node (node-image/target/limedb-node.jar)
+	$(MVN) -DskipTests package
+
+test: ## unit + integration tests (real RocksDB, real processes, redis-cli)
+	$(MVN) verify
+
+dev: build ## local cluster: coordinator + $(SHARDS) shards on 127.0.0.1, data in $(DATA)
+	java -jar node-image/target/limedb-node.jar dev --shards=$(SHARDS) --data-dir=$(DATA)
+
+bench: build ## redis-benchmark through LimeDB vs redis-server, shard gRPC throughput
+	bench/run.sh
+
+clean: ## remove build output (keeps dev data)
+	$(MVN) -q clean
+
+-include e2e/e2e.mk
