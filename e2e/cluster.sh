@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# LimeDB's kind cluster for end-to-end tests, on machines with or without a container registry.
+#
+#   e2e/cluster.sh up            docker engine, tools, node image (cached), cluster, kubeconfig
+#   e2e/cluster.sh down          delete the cluster
+#   e2e/cluster.sh load IMAGE..  copy local docker images into the cluster's containerd
+#   e2e/cluster.sh node-image    only build (or find cached) the kind node image
+#   e2e/cluster.sh jre-image     only build the offline JRE base image (prints its name)
+#   e2e/cluster.sh status        what exists and where the cache is
+#
+# Without a registry the kind node image is assembled here (see lib/images.sh) and cached under
+# $LIMEDB_E2E_CACHE (default /var/cache/limedb-e2e) and in the docker engine, keyed by versions.
+# LIMEDB_E2E_STOCK_NODE=1 uses kind's own kindest/node image instead (needs a registry, or the
+# image already present locally).
+# shellcheck source=lib/images.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh"
+# shellcheck source=lib/docker.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/docker.sh"
+
+STOCK_NODE_IMAGE=kindest/node:v1.34.0
+
+cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
+node_container() { echo "$CLUSTER_NAME-control-plane"; }
+
+install_kubectl() {
+  [ -x "$BIN/kubectl" ] && return 0
+  build_kube_binaries
+  install -m 0755 "$CACHE/k8s/$K8S_VERSION/bin/kubectl" "$BIN/kubectl"
+}
+
+tools() {
+  timed "kind/helm" install_host_tools
+  timed "kubectl" install_kubectl
+}
+
+node_image() {
+  if [ "${LIMEDB_E2E_STOCK_NODE:-0}" = 1 ] || docker image inspect "$STOCK_NODE_IMAGE" >/dev/null 2>&1; then
+    echo "$STOCK_NODE_IMAGE"
+    return 0
+  fi
+  timed "Kubernetes binaries" build_kube_binaries
+  timed "etcd" build_etcd
+  timed "CoreDNS" build_coredns
+  timed "node image" build_node_image
+  echo "$NODE_IMAGE"
+}
+
+write_kubeconfig() {
+  mkdir -p "$(dirname "$KUBECONFIG_OUT")"
+  kind get kubeconfig --name "$CLUSTER_NAME" > "$KUBECONFIG_OUT"
+  log "kubeconfig: $KUBECONFIG_OUT"
+}
+
+wait_ready() {
+  export KUBECONFIG=$KUBECONFIG_OUT
+  log "waiting for the node and CoreDNS"
+  kubectl wait --for=condition=Ready node --all --timeout=300s >/dev/null
+  kubectl -n kube-system rollout status deployment/coredns --timeout=300s >/dev/null
+  kubectl get storageclass standard >/dev/null
+}
+
+up() {
+  local t0=$SECONDS
+  timed "docker engine" ensure_docker
+  tools
+  local image; image=$(node_image)
+  if cluster_exists && kubectl --kubeconfig "$KUBECONFIG_OUT" get --raw /readyz >/dev/null 2>&1; then
+    log "cluster $CLUSTER_NAME is already up"
+  else
+    cluster_exists && kind delete cluster --name "$CLUSTER_NAME"
+    log "creating kind cluster $CLUSTER_NAME from $image"
+    timed "kind create cluster" kind create cluster --name "$CLUSTER_NAME" --image "$image" \
+      --config "$E2E_DIR/kind-config.yaml" --kubeconfig "$KUBECONFIG_OUT" --retain
+  fi
+  write_kubeconfig
+  timed "node and CoreDNS ready" wait_ready
+  log "cluster up in $((SECONDS - t0))s"
+}
+
+down() {
+  command -v kind >/dev/null || return 0
+  docker info >/dev/null 2>&1 || return 0
+  if cluster_exists; then kind delete cluster --name "$CLUSTER_NAME"; fi
+}
+
+load() {
+  [ $# -gt 0 ] || die "usage: cluster.sh load IMAGE..."
+  cluster_exists || die "cluster $CLUSTER_NAME is not up"
+  log "loading $* into $(node_container)"
+  docker save "$@" | docker exec -i "$(node_container)" ctr --namespace=k8s.io images import --no-unpack=false -
+}
+
+status() {
+  echo "cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
+  echo "node image: $NODE_IMAGE $(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" 2>/dev/null || echo absent)"
+  echo "cluster: $CLUSTER_NAME $(cluster_exists && echo up || echo absent)"
+  echo "kubeconfig: $KUBECONFIG_OUT"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  load) shift; load "$@" ;;
+  node-image) ensure_docker; node_image >/dev/null ;;
+  jre-image) ensure_docker; build_jre_image; echo "$JRE_IMAGE" ;;
+  status) status ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,3 @@
+module limedb.io/e2e/pause
+
+go 1.22
