@@ -6,6 +6,8 @@
 #   e2e/cluster.sh load IMAGE..  copy local docker images into the cluster's containerd
 #   e2e/cluster.sh node-image    only build (or find cached) the kind node image
 #   e2e/cluster.sh jre-image     only build the offline JRE base image (prints its name)
+#   e2e/cluster.sh limedb-image  build node-image/ (the jar must exist) as $LIMEDB_E2E_IMAGE and
+#                                load it into the cluster if it is up
 #   e2e/cluster.sh status        what exists and where the cache is
 #
 # Without a registry the kind node image is assembled here (see lib/images.sh) and cached under
@@ -18,6 +20,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/docker.sh"
 
 STOCK_NODE_IMAGE=kindest/node:v1.34.0
+LIMEDB_IMAGE=${LIMEDB_E2E_IMAGE:-limedb/node:e2e}
+PUBLIC_JRE_IMAGE=eclipse-temurin:21-jre
 
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
 node_container() { echo "$CLUSTER_NAME-control-plane"; }
@@ -90,6 +94,22 @@ load() {
   docker save "$@" | docker exec -i "$(node_container)" ctr --namespace=k8s.io images import --no-unpack=false -
 }
 
+# LimeDB's node image on a public JRE where one is at hand (set LIMEDB_E2E_BASE_IMAGE, or have
+# it locally), otherwise on the JRE image built offline here.
+limedb_image() {
+  local repo; repo=$(cd "$E2E_DIR/.." && pwd)
+  [ -f "$repo/node-image/target/limedb-node.jar" ] || die "node-image/target/limedb-node.jar is missing: make build"
+  ensure_docker
+  local base=${LIMEDB_E2E_BASE_IMAGE:-}
+  if [ -z "$base" ]; then
+    if docker image inspect "$PUBLIC_JRE_IMAGE" >/dev/null 2>&1; then base=$PUBLIC_JRE_IMAGE
+    else timed "JRE image" build_jre_image; base=$JRE_IMAGE; fi
+  fi
+  log "docker build $LIMEDB_IMAGE on $base"
+  timed "LimeDB image" docker build -q --build-arg "BASE_IMAGE=$base" -t "$LIMEDB_IMAGE" "$repo/node-image" >/dev/null
+  if cluster_exists; then timed "image load" load "$LIMEDB_IMAGE"; fi
+}
+
 status() {
   echo "cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
   echo "node image: $NODE_IMAGE $(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" 2>/dev/null || echo absent)"
@@ -103,6 +123,7 @@ case "${1:-}" in
   load) shift; load "$@" ;;
   node-image) ensure_docker; node_image >/dev/null ;;
   jre-image) ensure_docker; build_jre_image; echo "$JRE_IMAGE" ;;
+  limedb-image) limedb_image ;;
   status) status ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,0 +1,20 @@
+# End-to-end targets, included by the top Makefile. See e2e/cluster.sh for what `up` does.
+E2E_IMAGE ?= limedb/node:e2e
+E2E_KUBECONFIG ?= $(CURDIR)/e2e/target/kubeconfig
+export LIMEDB_E2E_IMAGE := $(E2E_IMAGE)
+export LIMEDB_E2E_KUBECONFIG := $(E2E_KUBECONFIG)
+
+.PHONY: cluster cluster-down images e2e
+
+cluster: ## kind cluster for e2e tests (builds its node image from package registries if needed)
+	e2e/cluster.sh up
+
+cluster-down: ## delete the e2e kind cluster (the build cache stays)
+	e2e/cluster.sh down
+
+images: ## build LimeDB's node image (offline JRE base if needed) and load it into the cluster
+	$(MVN) -pl node-image -am -DskipTests package
+	e2e/cluster.sh limedb-image
+
+e2e: cluster images ## end-to-end tests (*E2E) on the kind cluster
+	$(MVN) -Pe2e -pl e2e verify -Dlimedb.e2e.kubeconfig=$(E2E_KUBECONFIG) -Dlimedb.e2e.image=$(E2E_IMAGE)
