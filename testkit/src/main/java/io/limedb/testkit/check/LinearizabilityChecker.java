@@ -158,7 +158,8 @@ public final class LinearizabilityChecker {
                 .limit(MAX_WINDOW - 1)
                 .toList();
         var window = new ArrayList<Operation>(failedWrites);
-        window.addFirst(read);
+        window.add(read);
+        window.sort(Comparator.comparingLong(Operation::invokeNanos).thenComparingLong(Operation::id));
         var text = new StringBuilder("key " + key + ": not linearizable. " + read.describe(origin)
                 + " returned a value that no write which may have taken effect wrote");
         if (!failedWrites.isEmpty()) {
