@@ -90,6 +90,7 @@ class LinearizabilityCheckerRandomizedTest {
     void tenClientsTwoThousandOpsFiftyKeysCheckQuickly() {
         var params = new Params(10, 2_000, 50, 0.01, 0.01, 50, 5);
         var history = RegisterSimulation.generate(42, params);
+        assertThat(history.size()).isEqualTo(20_000);
         var fast = new LinearizabilityChecker(LinearizabilityChecker.DEFAULT_MAX_STEPS_PER_KEY, Duration.ofSeconds(30));
         fast.check(RegisterSimulation.generate(1, new Params(4, 200, 5, 0.01, 0.01, 50, 5))); // warm up
         long start = System.nanoTime();
