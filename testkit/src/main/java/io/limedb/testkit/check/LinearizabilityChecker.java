@@ -37,7 +37,8 @@ import java.util.Set;
  */
 public final class LinearizabilityChecker {
 
-    public static final long DEFAULT_MAX_STEPS_PER_KEY = 5_000_000;
+    /** Also bounds memory: each step may memoize one (linearized set, state) pair, ~150 bytes at 400 ops a key. */
+    public static final long DEFAULT_MAX_STEPS_PER_KEY = 1_000_000;
     public static final Duration DEFAULT_TIMEOUT_PER_KEY = Duration.ofSeconds(10);
     private static final int MAX_WINDOW = 12;
 
