@@ -32,32 +32,33 @@ import java.util.Set;
  *       since it can always be ordered where nobody sees it.
  * </ul>
  * Invoke and return times must come from one monotonic clock; equal times count as concurrent.
- * A key whose search exceeds the step budget or the time budget is undecided, giving the verdict
+ * A key whose search explores more configurations (pairs of a set of linearized operations and a
+ * register value) than its budget, or runs longer than its time budget, is undecided, giving the verdict
  * {@code UNKNOWN} instead of hanging.
  */
 public final class LinearizabilityChecker {
 
-    /** Also bounds memory: each step may memoize one (linearized set, state) pair, ~150 bytes at 400 ops a key. */
-    public static final long DEFAULT_MAX_STEPS_PER_KEY = 1_000_000;
+    /** Bounds memory too: a configuration takes ~150 bytes at 400 operations a key. */
+    public static final long DEFAULT_MAX_CONFIGURATIONS_PER_KEY = 1_000_000;
     public static final Duration DEFAULT_TIMEOUT_PER_KEY = Duration.ofSeconds(10);
     private static final int MAX_WINDOW = 12;
 
-    private final long maxStepsPerKey;
+    private final long maxConfigurationsPerKey;
     private final long timeoutNanosPerKey;
 
     public LinearizabilityChecker() {
-        this(DEFAULT_MAX_STEPS_PER_KEY, DEFAULT_TIMEOUT_PER_KEY);
+        this(DEFAULT_MAX_CONFIGURATIONS_PER_KEY, DEFAULT_TIMEOUT_PER_KEY);
     }
 
-    /** A checker that gives up on a key after {@code maxStepsPerKey} search steps or {@code timeoutPerKey}. */
-    public LinearizabilityChecker(long maxStepsPerKey, Duration timeoutPerKey) {
-        if (maxStepsPerKey < 1) {
-            throw new IllegalArgumentException("maxStepsPerKey must be >= 1, was " + maxStepsPerKey);
+    /** A checker that gives up on a key after exploring {@code maxConfigurationsPerKey} configurations or after {@code timeoutPerKey}. */
+    public LinearizabilityChecker(long maxConfigurationsPerKey, Duration timeoutPerKey) {
+        if (maxConfigurationsPerKey < 1) {
+            throw new IllegalArgumentException("maxConfigurationsPerKey must be >= 1, was " + maxConfigurationsPerKey);
         }
         if (timeoutPerKey == null || timeoutPerKey.isNegative() || timeoutPerKey.isZero()) {
             throw new IllegalArgumentException("timeoutPerKey must be positive, was " + timeoutPerKey);
         }
-        this.maxStepsPerKey = maxStepsPerKey;
+        this.maxConfigurationsPerKey = maxConfigurationsPerKey;
         this.timeoutNanosPerKey = timeoutPerKey.toNanos();
     }
 
@@ -99,7 +100,7 @@ public final class LinearizabilityChecker {
         if (impossibleRead(ops, initial) != null) {
             return Result.NOT_LINEARIZABLE;
         }
-        return RegisterSearch.run(ops, initial, maxStepsPerKey, System.nanoTime() + timeoutNanosPerKey);
+        return RegisterSearch.run(ops, initial, maxConfigurationsPerKey, System.nanoTime() + timeoutNanosPerKey);
     }
 
     /** The operations of one key that constrain the search; see the class comment. */

@@ -19,7 +19,9 @@ import java.util.Map;
  *
  * <p>Input operations are {@code OK} ones and {@code UNKNOWN} writes; an unknown write has no
  * return entry, so it can be linearized at any point after its invocation or never (the search
- * succeeds once every {@code OK} operation is linearized).
+ * succeeds once every required operation is linearized). One exception keeps the search small: an
+ * unknown write that alone wrote a value some read returned must have taken effect before the
+ * earliest such read returned, so it becomes required with that return time as its own.
  */
 final class RegisterSearch {
 
@@ -28,6 +30,7 @@ final class RegisterSearch {
     private final List<Operation> ops;
     private final int[] valueOf;      // register value id an op writes or reads; 0 is absent
     private final boolean[] required; // OK operations must be linearized, UNKNOWN ones may be
+    private final long[] returnAt;    // return entry time of required operations
     private final int requiredCount;
     private final int initialState;
     private final Entry head = new Entry(-1, true, Long.MIN_VALUE);
@@ -37,28 +40,48 @@ final class RegisterSearch {
         var ids = new HashMap<String, Integer>();
         valueOf = new int[ops.size()];
         required = new boolean[ops.size()];
-        int count = 0;
+        returnAt = new long[ops.size()];
+        initialState = idOf(ids, initialValue);
         for (int i = 0; i < ops.size(); i++) {
             valueOf[i] = idOf(ids, ops.get(i).value());
             required[i] = ops.get(i).outcome() == Outcome.OK;
-            if (required[i]) count++;
+            returnAt[i] = ops.get(i).returnNanos();
         }
+        bindObservedUnknownWrites();
+        int count = 0;
+        for (boolean r : required) if (r) count++;
         requiredCount = count;
-        initialState = idOf(ids, initialValue);
         link(entries());
+    }
+
+    /** Makes each unknown write that alone produced an observed value required before its first observer returned. */
+    private void bindObservedUnknownWrites() {
+        var writers = new HashMap<Integer, Integer>();
+        var firstSeen = new HashMap<Integer, Long>();
+        for (int i = 0; i < ops.size(); i++) {
+            if (ops.get(i).mutates()) writers.merge(valueOf[i], 1, Integer::sum);
+            else firstSeen.merge(valueOf[i], returnAt[i], Math::min);
+        }
+        for (int i = 0; i < ops.size(); i++) {
+            int v = valueOf[i];
+            if (!required[i] && v != initialState && writers.get(v) == 1 && firstSeen.containsKey(v)) {
+                required[i] = true;
+                returnAt[i] = firstSeen.get(v);
+            }
+        }
     }
 
     /**
      * Searches for a linearization of {@code ops}, all on one key, from {@code initialValue}.
      *
-     * @param maxSteps      give up after this many search steps
-     * @param deadlineNanos give up when {@link System#nanoTime()} passes this
+     * @param maxConfigurations give up after memoizing this many (linearized set, state) pairs
+     * @param deadlineNanos     give up when {@link System#nanoTime()} passes this
      */
-    static Result run(List<Operation> ops, String initialValue, long maxSteps, long deadlineNanos) {
-        return new RegisterSearch(ops, initialValue).search(maxSteps, deadlineNanos);
+    static Result run(List<Operation> ops, String initialValue, long maxConfigurations, long deadlineNanos) {
+        return new RegisterSearch(ops, initialValue).search(maxConfigurations, deadlineNanos);
     }
 
-    private Result search(long maxSteps, long deadlineNanos) {
+    private Result search(long maxConfigurations, long deadlineNanos) {
         var linearized = new BitSet(ops.size());
         var seen = new HashSet<Memo>();
         var stack = new ArrayDeque<Frame>();
@@ -66,7 +89,7 @@ final class RegisterSearch {
         long steps = 0;
         var cur = head.next;
         while (done < requiredCount) {
-            if (++steps > maxSteps || ((steps & 1023) == 0 && System.nanoTime() - deadlineNanos > 0)) {
+            if (seen.size() > maxConfigurations || ((++steps & 1023) == 0 && System.nanoTime() - deadlineNanos > 0)) {
                 return Result.GAVE_UP;
             }
             if (cur != null && cur.call) {
@@ -115,7 +138,7 @@ final class RegisterSearch {
             var call = new Entry(i, true, op.invokeNanos());
             entries.add(call);
             if (required[i]) {
-                call.match = new Entry(i, false, op.returnNanos());
+                call.match = new Entry(i, false, returnAt[i]);
                 entries.add(call.match);
             }
         }

@@ -91,7 +91,7 @@ class LinearizabilityCheckerRandomizedTest {
         var params = new Params(10, 2_000, 50, 0.01, 0.01, 50, 5);
         var history = RegisterSimulation.generate(42, params);
         assertThat(history.size()).isEqualTo(20_000);
-        var fast = new LinearizabilityChecker(LinearizabilityChecker.DEFAULT_MAX_STEPS_PER_KEY, Duration.ofSeconds(30));
+        var fast = new LinearizabilityChecker(LinearizabilityChecker.DEFAULT_MAX_CONFIGURATIONS_PER_KEY, Duration.ofSeconds(30));
         fast.check(RegisterSimulation.generate(1, new Params(4, 200, 5, 0.01, 0.01, 50, 5))); // warm up
         long start = System.nanoTime();
         var report = fast.check(history);
@@ -103,7 +103,7 @@ class LinearizabilityCheckerRandomizedTest {
 
     @Test
     void highContentionOnOneKeyChecksQuickly() {
-        var params = new Params(10, 300, 1, 0.02, 0.02, 50, 2);
+        var params = new Params(10, 200, 1, 0.02, 0.02, 50, 2);
         var history = RegisterSimulation.generate(3, params);
         long start = System.nanoTime();
         var report = checker.check(history);

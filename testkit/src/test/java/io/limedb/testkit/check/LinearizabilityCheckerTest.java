@@ -269,7 +269,7 @@ class LinearizabilityCheckerTest {
         }
 
         @Test
-        void smallStepBudgetGivesUnknownNotAHang() {
+        void smallConfigurationBudgetGivesUnknownNotAHang() {
             var report = new LinearizabilityChecker(1_000, Duration.ofSeconds(10)).check(hard());
             assertThat(report.verdict()).isEqualTo(Verdict.UNKNOWN);
             assertThat(report.ok()).isFalse();
@@ -299,7 +299,7 @@ class LinearizabilityCheckerTest {
         @Test
         void rejectsNonsenseBudgets() {
             assertThatThrownBy(() -> new LinearizabilityChecker(0, Duration.ofSeconds(1)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxStepsPerKey");
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxConfigurationsPerKey");
             assertThatThrownBy(() -> new LinearizabilityChecker(10, Duration.ZERO))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeoutPerKey");
         }
