@@ -1,0 +1,119 @@
+package io.limedb.node.config;
+
+import static io.limedb.node.config.ConfigKey.bool;
+import static io.limedb.node.config.ConfigKey.oneOf;
+import static io.limedb.node.config.ConfigKey.port;
+import static io.limedb.node.config.ConfigKey.positiveInt;
+import static io.limedb.node.config.ConfigKey.positiveLong;
+import static io.limedb.node.config.ConfigKey.string;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** Every configuration key of the node, declared once, and the values resolved for this process. */
+public final class NodeConfig {
+
+    public enum NodeRole { SHARD, COORDINATOR }
+
+    public enum Compression { NONE, SNAPPY, LZ4, ZSTD }
+
+    public static final ConfigKey<NodeRole> ROLE = oneOf("role", NodeRole.SHARD, NodeRole.class,
+            "shard (stores data in RocksDB) or coordinator (routes client requests to shards)");
+    public static final ConfigKey<String> NODE_ID = string("node.id", "shard-0",
+            "this node's name; for a shard, the shard id the topology knows it by");
+    public static final ConfigKey<String> BIND_HOST = string("bind.host", "0.0.0.0",
+            "address every listener binds to");
+    public static final ConfigKey<Integer> GRPC_PORT = port("grpc.port", 9090,
+            "gRPC port: the Shard service on a shard, the KV service on a coordinator");
+    public static final ConfigKey<Integer> HTTP_PORT = port("http.port", 8080,
+            "HTTP port: health (/health/live, /health/ready), metrics (/metrics) and, on a coordinator, REST");
+    public static final ConfigKey<Integer> RESP_PORT = port("resp.port", 6379,
+            "Redis protocol (RESP2) port, coordinator only");
+    public static final ConfigKey<String> DATA_DIR = string("data.dir", "./data",
+            "shard only: RocksDB directory");
+    public static final ConfigKey<String> TOPOLOGY_FILE = string("topology.file", "topology.json",
+            "coordinator only: topology JSON file, reloaded when it changes");
+    public static final ConfigKey<Long> TOPOLOGY_POLL_MS = positiveLong("topology.poll.ms", 1000,
+            "coordinator only: how often the topology file is checked for changes");
+    public static final ConfigKey<Integer> RING_VNODES = positiveInt("ring.vnodes", 256,
+            "virtual nodes per shard when the topology does not say");
+    public static final ConfigKey<Long> RPC_DEADLINE_MS = positiveLong("rpc.deadline.ms", 2000,
+            "coordinator only: how long a shard has to answer before the request fails");
+    public static final ConfigKey<Integer> RPC_MAX_INFLIGHT = positiveInt("rpc.max.inflight.batches", 4,
+            "coordinator only: batches in flight per shard per event loop; more requests wait and batch up");
+    public static final ConfigKey<Integer> RPC_MAX_BATCH_OPS = positiveInt("rpc.max.batch.ops", 256,
+            "coordinator only: most operations sent to a shard in one batch");
+    public static final ConfigKey<Integer> MAX_KEY_BYTES = positiveInt("limits.key.bytes", 64 * 1024,
+            "largest key accepted, in bytes");
+    public static final ConfigKey<Integer> MAX_VALUE_BYTES = positiveInt("limits.value.bytes", 16 * 1024 * 1024,
+            "largest value accepted, in bytes");
+    public static final ConfigKey<Integer> MAX_MULTI_KEYS = positiveInt("limits.multi.keys", 100_000,
+            "most keys in one multi-key request (MGET, MSET, DEL, multi-get, batch write)");
+    public static final ConfigKey<Integer> MAX_PIPELINE = positiveInt("limits.resp.pipeline", 10_000,
+            "RESP: pipelined commands waiting for answers per connection before the server stops reading it");
+    public static final ConfigKey<Compression> ROCKSDB_COMPRESSION = oneOf("rocksdb.compression",
+            Compression.LZ4, Compression.class, "shard only: RocksDB block compression (none, snappy, lz4, zstd)");
+    public static final ConfigKey<Long> ROCKSDB_BLOCK_CACHE_MB = positiveLong("rocksdb.block.cache.mb", 128,
+            "shard only: RocksDB block cache size in MiB");
+    public static final ConfigKey<Long> ROCKSDB_WRITE_BUFFER_MB = positiveLong("rocksdb.write.buffer.mb", 64,
+            "shard only: RocksDB memtable size in MiB");
+    public static final ConfigKey<Boolean> ROCKSDB_SYNC = bool("rocksdb.sync", false,
+            "shard only: fsync the WAL on every write (survives power loss; slower). "
+                    + "Without it the WAL is still written on every write and survives a process crash");
+    public static final ConfigKey<Long> PARENT_PID = new ConfigKey<>("parent.pid", 0L,
+            "exit when this process is gone (set by `dev` for the processes it starts); 0 = off", Long::parseLong);
+
+    public static final List<ConfigKey<?>> ALL = List.of(ROLE, NODE_ID, BIND_HOST, GRPC_PORT, HTTP_PORT, RESP_PORT,
+            DATA_DIR, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
+            RPC_MAX_BATCH_OPS, MAX_KEY_BYTES, MAX_VALUE_BYTES, MAX_MULTI_KEYS, MAX_PIPELINE, ROCKSDB_COMPRESSION,
+            ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, PARENT_PID);
+
+    private final Map<String, Object> values = new HashMap<>();
+
+    private NodeConfig() {}
+
+    /** Resolves every key from arguments ({@code --name=value}), environment, system properties, defaults. */
+    public static NodeConfig resolve(List<String> args, Map<String, String> env, Function<String, String> props) {
+        var cli = new HashMap<String, String>();
+        for (String a : args) {
+            if (!a.startsWith("--") || !a.contains("=")) {
+                throw new IllegalArgumentException("expected --key=value, got '" + a + "' (see --help)");
+            }
+            String name = a.substring(2, a.indexOf('='));
+            if (name.startsWith("limedb.")) name = name.substring(7);
+            cli.put(name.replace('-', '.'), a.substring(a.indexOf('=') + 1));
+        }
+        var config = new NodeConfig();
+        for (ConfigKey<?> key : ALL) {
+            String raw = cli.remove(key.name());
+            if (raw == null) raw = env.get(key.envName());
+            if (raw == null) raw = props.apply(key.propertyName());
+            config.values.put(key.name(), raw == null ? key.defaultValue() : key.parse(raw));
+        }
+        if (!cli.isEmpty()) {
+            throw new IllegalArgumentException("unknown configuration key(s) " + cli.keySet() + " (see --help)");
+        }
+        return config;
+    }
+
+    public static NodeConfig fromArgs(List<String> args) {
+        return resolve(args, System.getenv(), System::getProperty);
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> T get(ConfigKey<T> key) {
+        return (T) values.get(key.name());
+    }
+
+    /** Text for --help: every key with its environment variable, default and description. */
+    public static String help() {
+        var sb = new StringBuilder();
+        for (ConfigKey<?> k : ALL) {
+            sb.append(String.format("  --%-26s %-32s default: %s%n      %s%n",
+                    k.name() + "=…", k.envName(), k.defaultValue(), k.description()));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,123 @@
+package io.limedb.node.coordinator;
+
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.limedb.api.v1.ShardGrpc;
+import io.limedb.api.v1.StatsRequest;
+import io.limedb.api.v1.StatsResponse;
+import io.limedb.core.topology.Member;
+import io.limedb.core.topology.ShardInfo;
+import io.limedb.node.errors.ErrorCode;
+import io.limedb.node.errors.LimeException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Cluster-wide questions the coordinator answers by asking every node: is it up, how many keys does
+ * it hold. Kept off the request path: its own channels, short deadlines.
+ */
+public final class ClusterAdmin implements AutoCloseable {
+    private static final long STATS_DEADLINE_MS = 1000;
+
+    /** What one member said (or why it did not answer). */
+    public record MemberStatus(ShardInfo shard, Member member, StatsResponse stats, String error) {
+        public boolean reachable() {
+            return error == null;
+        }
+    }
+
+    private final Router router;
+    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+    public ClusterAdmin(Router router) {
+        this.router = router;
+    }
+
+    /** Stats of every member of every shard, in topology order. */
+    public CompletableFuture<List<MemberStatus>> members() {
+        var futures = new ArrayList<CompletableFuture<MemberStatus>>();
+        for (ShardInfo s : router.shards()) {
+            for (Member m : s.members()) futures.add(stats(s, m));
+        }
+        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** Sum of the primaries' key estimates; fails naming the first shard that did not answer. */
+    public CompletableFuture<Long> estimatedKeys() {
+        return members().thenApply(list -> {
+            long total = 0;
+            for (MemberStatus m : list) {
+                if (!m.member().equals(m.shard().primary())) continue;
+                if (!m.reachable()) {
+                    throw new LimeException(ErrorCode.SHARD_UNAVAILABLE, "shard " + m.shard().id() + " ("
+                            + m.member().address() + ") is unavailable: " + m.error());
+                }
+                total += m.stats().getEstimatedKeys();
+            }
+            return total;
+        });
+    }
+
+    private CompletableFuture<MemberStatus> stats(ShardInfo shard, Member member) {
+        var out = new CompletableFuture<MemberStatus>();
+        var stub = ShardGrpc.newFutureStub(channel(member.address()))
+                .withDeadlineAfter(STATS_DEADLINE_MS, TimeUnit.MILLISECONDS);
+        Futures.addCallback(stub.stats(StatsRequest.getDefaultInstance()), new FutureCallback<>() {
+            @Override
+            public void onSuccess(StatsResponse r) {
+                out.complete(new MemberStatus(shard, member, r, null));
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+                String why = t instanceof StatusRuntimeException s ? s.getStatus().getCode() + " "
+                        + (s.getStatus().getDescription() == null ? "" : s.getStatus().getDescription()) : t.toString();
+                out.complete(new MemberStatus(shard, member, null, why.trim()));
+            }
+        }, MoreExecutors.directExecutor());
+        return out;
+    }
+
+    private ManagedChannel channel(String address) {
+        return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+    }
+
+    /** Keyspace shares per shard, from the ring. */
+    public Map<String, Double> ringShares() {
+        return router.table().ring().shares();
+    }
+
+    public Map<String, Object> ringView() {
+        var t = router.table();
+        var out = new LinkedHashMap<String, Object>();
+        out.put("version", t.topology().version());
+        out.put("vnodes_per_shard", t.ring().vnodes());
+        var shards = new ArrayList<Map<String, Object>>();
+        var ranges = t.ring().ranges();
+        t.ring().shares().forEach((id, share) -> {
+            var m = new LinkedHashMap<String, Object>();
+            m.put("id", id);
+            m.put("vnodes", t.ring().vnodes());
+            m.put("share", Math.round(share * 1_000_000) / 10_000.0); // percent, 4 decimals
+            m.put("ranges", ranges.get(id).size());
+            shards.add(m);
+        });
+        out.put("shards", shards);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        channels.values().forEach(ManagedChannel::shutdownNow);
+    }
+}

@@ -1,0 +1,118 @@
+package io.limedb.node.coordinator;
+
+import com.google.protobuf.ByteString;
+import io.limedb.api.v1.DeleteRequest;
+import io.limedb.api.v1.GetRequest;
+import io.limedb.api.v1.GetResponse;
+import io.limedb.api.v1.IncrementRequest;
+import io.limedb.api.v1.Op;
+import io.limedb.api.v1.OpResult;
+import io.limedb.api.v1.PutRequest;
+import io.limedb.node.config.Limits;
+import io.limedb.node.errors.LimeException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The coordinator's one request path: REST, RESP and gRPC all call these methods. Limits are checked
+ * here, before anything leaves the process; each key goes to the shard that owns it, and a multi-key
+ * request fans out to all its shards at once.
+ */
+public final class Coordinator {
+    private final Router router;
+    private final Limits limits;
+
+    public Coordinator(Router router, Limits limits) {
+        this.router = router;
+        this.limits = limits;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    /** The value, or null when the key is absent. */
+    public CompletableFuture<byte[]> get(byte[] key) {
+        limits.checkKey(key.length);
+        return send(key, Op.newBuilder().setGet(GetRequest.newBuilder().setKey(ByteString.copyFrom(key))).build())
+                .thenApply(r -> r.getGet().getFound() ? r.getGet().getValue().toByteArray() : null);
+    }
+
+    /** True when written; false when the NX/XX condition did not hold. */
+    public CompletableFuture<Boolean> put(PutRequest put) {
+        limits.checkKey(put.getKey().size());
+        limits.checkValue(put.getValue().size());
+        return send(put.getKey().toByteArray(), Op.newBuilder().setPut(put).build())
+                .thenApply(r -> r.getPut().getApplied());
+    }
+
+    /** True when the key existed. */
+    public CompletableFuture<Boolean> delete(byte[] key) {
+        limits.checkKey(key.length);
+        return send(key, Op.newBuilder().setDelete(DeleteRequest.newBuilder().setKey(ByteString.copyFrom(key))).build())
+                .thenApply(r -> r.getDelete().getExisted());
+    }
+
+    public CompletableFuture<Long> increment(byte[] key, long delta) {
+        limits.checkKey(key.length);
+        return send(key, Op.newBuilder().setIncrement(
+                        IncrementRequest.newBuilder().setKey(ByteString.copyFrom(key)).setDelta(delta)).build())
+                .thenApply(r -> r.getIncrement().getValue());
+    }
+
+    /** Values in key order, null for absent keys. Fails if any owning shard fails. */
+    public CompletableFuture<List<byte[]>> multiGet(List<byte[]> keys) {
+        limits.checkCount(keys.size());
+        keys.forEach(k -> limits.checkKey(k.length));
+        return all(keys.stream().map(this::get).toList());
+    }
+
+    /** Writes every pair (atomic per shard only: a failure can leave some pairs written). */
+    public CompletableFuture<Integer> multiPut(List<PutRequest> puts) {
+        limits.checkCount(puts.size());
+        puts.forEach(p -> {
+            limits.checkKey(p.getKey().size());
+            limits.checkValue(p.getValue().size());
+        });
+        return all(puts.stream().map(this::put).toList()).thenApply(List::size);
+    }
+
+    /** How many of the keys existed. */
+    public CompletableFuture<Long> deleteMany(List<byte[]> keys) {
+        limits.checkCount(keys.size());
+        keys.forEach(k -> limits.checkKey(k.length));
+        return all(keys.stream().map(this::delete).toList())
+                .thenApply(l -> l.stream().filter(Boolean::booleanValue).count());
+    }
+
+    /** How many of the keys are present (a key given twice counts twice, as in Redis). */
+    public CompletableFuture<Long> countExisting(List<byte[]> keys) {
+        limits.checkCount(keys.size());
+        return multiGet(keys).thenApply(l -> l.stream().filter(v -> v != null).count());
+    }
+
+    private CompletableFuture<OpResult> send(byte[] key, Op op) {
+        return router.submit(key, op).thenApply(r -> {
+            if (r.hasError()) throw LimeException.fromProto(r.getError());
+            return r;
+        });
+    }
+
+    private static <T> CompletableFuture<List<T>> all(List<CompletableFuture<T>> futures) {
+        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            var out = new ArrayList<T>(futures.size());
+            futures.forEach(f -> out.add(f.join()));
+            return out;
+        });
+    }
+
+    static GetResponse found(byte[] v) {
+        return v == null ? GetResponse.getDefaultInstance()
+                : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v)).build();
+    }
+}

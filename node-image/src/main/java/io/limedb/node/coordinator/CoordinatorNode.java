@@ -1,0 +1,94 @@
+package io.limedb.node.coordinator;
+
+import static io.limedb.node.config.NodeConfig.BIND_HOST;
+
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.limedb.node.config.Limits;
+import io.limedb.node.config.NodeConfig;
+import io.limedb.node.http.HttpServer;
+import io.limedb.node.metrics.NodeMetrics;
+import io.limedb.node.resp.RespCommands;
+import io.limedb.node.resp.RespServer;
+import io.limedb.node.topology.FileTopologySource;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A coordinator node: REST, gRPC and RESP front ends over one request path, all on one set of event
+ * loops that also carry the connections to the shards.
+ */
+public final class CoordinatorNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CoordinatorNode.class);
+
+    private final EventLoopGroup loops;
+    private final FileTopologySource topology;
+    private final Router router;
+    private final ClusterAdmin admin;
+    private final RespServer resp;
+    private final HttpServer http;
+    private final Server grpc;
+
+    public CoordinatorNode(NodeConfig c) throws Exception {
+        var limits = Limits.from(c);
+        var metrics = new NodeMetrics("coordinator", c.get(NodeConfig.NODE_ID));
+        loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), NioIoHandler.newFactory());
+        int maxMessage = Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2);
+        router = new Router(loops, new Router.LinkSettings(c.get(NodeConfig.RPC_DEADLINE_MS),
+                c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS), maxMessage));
+        topology = new FileTopologySource(Path.of(c.get(NodeConfig.TOPOLOGY_FILE)), c.get(NodeConfig.RING_VNODES),
+                c.get(NodeConfig.TOPOLOGY_POLL_MS));
+        topology.subscribe(router::update);
+        var coordinator = new Coordinator(router, limits);
+        admin = new ClusterAdmin(router);
+        String host = c.get(BIND_HOST);
+        int maxArgs = limits.maxMultiKeys() * 2 + 16;
+        resp = new RespServer(host, c.get(NodeConfig.RESP_PORT), loops,
+                new RespCommands(coordinator, admin, System::currentTimeMillis), metrics, maxArgs,
+                limits.maxValueBytes(), c.get(NodeConfig.MAX_PIPELINE));
+        var rest = new RestApi(coordinator, admin, topology.describe(), System::currentTimeMillis);
+        http = new HttpServer(host, c.get(NodeConfig.HTTP_PORT), loops, metrics, () -> topology.current().isPresent(),
+                limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2 + 4096, rest.routes());
+        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(host, c.get(NodeConfig.GRPC_PORT)))
+                .bossEventLoopGroup(loops)
+                .workerEventLoopGroup(loops)
+                .channelType(NioServerSocketChannel.class)
+                .directExecutor() // handlers never block: they hand the request to the router
+                .maxInboundMessageSize(maxMessage)
+                .addService(new KvGrpcService(coordinator, metrics))
+                .build()
+                .start();
+        LOG.info("coordinator serving RESP on {}:{}, HTTP on {}:{}, gRPC on {}:{}; topology from {}", host, resp.port(),
+                host, http.port(), host, grpc.getPort(), topology.describe());
+    }
+
+    public int respPort() {
+        return resp.port();
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public int grpcPort() {
+        return grpc.getPort();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        resp.close();
+        http.close();
+        grpc.shutdown().awaitTermination(3, TimeUnit.SECONDS);
+        topology.close();
+        router.close();
+        admin.close();
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}

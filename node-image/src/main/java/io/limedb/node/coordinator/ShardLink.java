@@ -1,0 +1,207 @@
+package io.limedb.node.coordinator;
+
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.limedb.api.v1.ExecuteRequest;
+import io.limedb.api.v1.ExecuteResponse;
+import io.limedb.api.v1.Op;
+import io.limedb.api.v1.OpResult;
+import io.limedb.api.v1.ShardGrpc;
+import io.limedb.node.errors.ErrorCode;
+import io.limedb.node.errors.LimeException;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One event loop's connection to one shard node. Requests submitted on the loop queue up while
+ * earlier batches are in flight and leave together as one batch on a long-lived Pipeline stream,
+ * so requests in flight together travel together and per-connection order is kept. Everything
+ * here runs on the owning event loop: no locks, no thread hops (the channel uses the same loop).
+ */
+final class ShardLink {
+    private record Pending(Op op, CompletableFuture<OpResult> result) {}
+
+    private record Batch(List<Pending> ops, long sentNanos) {}
+
+    private final String shardId;
+    private final String address;
+    private final EventLoop loop;
+    private final ManagedChannel channel;
+    private final ShardGrpc.ShardStub stub;
+    private final long deadlineNanos;
+    private final int maxInFlight;
+    private final int maxBatchOps;
+
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private final ArrayDeque<Batch> inFlight = new ArrayDeque<>();
+    private ClientCallStreamObserver<ExecuteRequest> stream;
+    private Object streamGeneration;
+    private boolean flushScheduled;
+    private long lastBackoffReset;
+    private final ScheduledFuture<?> deadlineCheck;
+
+    ShardLink(String shardId, String address, EventLoop loop, long deadlineMs, int maxInFlight, int maxBatchOps,
+            int maxMessageBytes) {
+        this.shardId = shardId;
+        this.address = address;
+        this.loop = loop;
+        this.deadlineNanos = TimeUnit.MILLISECONDS.toNanos(deadlineMs);
+        this.maxInFlight = maxInFlight;
+        this.maxBatchOps = maxBatchOps;
+        this.channel = NettyChannelBuilder.forTarget(address)
+                .eventLoopGroup(loop)
+                .channelType(NioSocketChannel.class)
+                .directExecutor()
+                .usePlaintext()
+                .maxInboundMessageSize(maxMessageBytes)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .build();
+        this.stub = ShardGrpc.newStub(channel);
+        long tick = Math.max(10, deadlineMs / 10);
+        this.deadlineCheck = loop.scheduleAtFixedRate(this::checkDeadline, tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    String address() {
+        return address;
+    }
+
+    ManagedChannel channel() {
+        return channel;
+    }
+
+    /** Queues an operation; must be called on this link's event loop. */
+    void submit(Op op, CompletableFuture<OpResult> result) {
+        queue.add(new Pending(op, result));
+        if (!flushScheduled) {
+            flushScheduled = true;
+            loop.execute(this::flush); // after this loop iteration's reads: gathers all of them
+        }
+    }
+
+    private void flush() {
+        flushScheduled = false;
+        while (!queue.isEmpty() && inFlight.size() < maxInFlight) {
+            int n = Math.min(queue.size(), maxBatchOps);
+            var ops = new ArrayList<Pending>(n);
+            var req = ExecuteRequest.newBuilder();
+            for (int i = 0; i < n; i++) {
+                Pending p = queue.poll();
+                ops.add(p);
+                req.addOps(p.op());
+            }
+            inFlight.add(new Batch(ops, System.nanoTime()));
+            ensureStream();
+            if (stream == null) return; // the stream failed as it opened; that failed the batch too
+            stream.onNext(req.build());
+        }
+    }
+
+    private void ensureStream() {
+        if (stream != null) return;
+        if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE
+                && System.nanoTime() - lastBackoffReset > TimeUnit.MILLISECONDS.toNanos(250)) {
+            lastBackoffReset = System.nanoTime();
+            channel.resetConnectBackoff(); // a restarted shard is used again at once, not after backoff
+        }
+        Object generation = new Object();
+        streamGeneration = generation;
+        stub.pipeline(new ClientResponseObserver<ExecuteRequest, ExecuteResponse>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<ExecuteRequest> requestStream) {
+                stream = requestStream;
+            }
+
+            @Override
+            public void onNext(ExecuteResponse response) {
+                onLoop(() -> { if (streamGeneration == generation) complete(response); });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                onLoop(() -> { if (streamGeneration == generation) failStream(t); });
+            }
+
+            @Override
+            public void onCompleted() {
+                onLoop(() -> {
+                    if (streamGeneration == generation) failStream(Status.UNAVAILABLE
+                            .withDescription("shard closed the stream").asRuntimeException());
+                });
+            }
+        });
+    }
+
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) r.run();
+        else loop.execute(r);
+    }
+
+    private void complete(ExecuteResponse response) {
+        Batch batch = inFlight.poll();
+        if (batch == null) return;
+        var results = response.getResultsList();
+        for (int i = 0; i < batch.ops().size(); i++) {
+            var f = batch.ops().get(i).result();
+            if (i < results.size()) f.complete(results.get(i));
+            else f.completeExceptionally(new LimeException(ErrorCode.INTERNAL, "shard " + shardId + " sent too few results"));
+        }
+        if (!queue.isEmpty()) flush();
+    }
+
+    private void failStream(Throwable t) {
+        stream = null;
+        streamGeneration = null;
+        LimeException error = translate(t);
+        Batch b;
+        while ((b = inFlight.poll()) != null) {
+            b.ops().forEach(p -> p.result().completeExceptionally(error));
+        }
+        if (!queue.isEmpty() && !flushScheduled) {
+            flushScheduled = true;
+            loop.execute(this::flush);
+        }
+    }
+
+    private void checkDeadline() {
+        Batch head = inFlight.peek();
+        if (head == null || System.nanoTime() - head.sentNanos() < deadlineNanos) return;
+        var s = stream;
+        failStream(new LimeException(ErrorCode.DEADLINE_EXCEEDED, "shard " + shardId + " (" + address
+                + ") did not answer within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) + " ms"));
+        if (s != null) s.cancel("deadline exceeded", null);
+    }
+
+    private LimeException translate(Throwable t) {
+        if (t instanceof LimeException le) return le;
+        if (t instanceof StatusRuntimeException sre && sre.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
+            return new LimeException(ErrorCode.DEADLINE_EXCEEDED, "shard " + shardId + " (" + address + ") timed out");
+        }
+        String why = t instanceof StatusRuntimeException sre
+                ? sre.getStatus().getCode() + (sre.getStatus().getDescription() == null ? "" : ": " + sre.getStatus().getDescription())
+                : t.toString();
+        return new LimeException(ErrorCode.SHARD_UNAVAILABLE,
+                "shard " + shardId + " (" + address + ") is unavailable: " + why);
+    }
+
+    /** Fails everything pending and closes the channel; on the loop. */
+    void close() {
+        deadlineCheck.cancel(false);
+        var closed = new LimeException(ErrorCode.SHARD_UNAVAILABLE, "shard " + shardId + " (" + address
+                + ") left the topology");
+        failStream(closed);
+        Pending p;
+        while ((p = queue.poll()) != null) p.result().completeExceptionally(closed);
+        channel.shutdownNow();
+    }
+}

@@ -1,0 +1,93 @@
+package io.limedb.node.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.limedb.node.storage.RocksDbStore;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.rocksdb.TickerType;
+
+/** The node's Prometheus registry: request counts and latency per protocol and operation, errors, RocksDB. */
+public final class NodeMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
+
+    public NodeMetrics(String role, String nodeId) {
+        registry.config().commonTags("role", role, "node", nodeId);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+    }
+
+    /** Records one request: protocol (resp, rest, grpc), operation, outcome and latency. */
+    public void request(String protocol, String op, boolean ok, long nanos) {
+        String id = protocol + '|' + op + '|' + (ok ? "ok" : "error");
+        timers.computeIfAbsent(id, k -> Timer.builder("limedb.requests")
+                        .description("Requests served, by protocol, operation and outcome")
+                        .tags("protocol", protocol, "op", op, "outcome", ok ? "ok" : "error")
+                        .publishPercentileHistogram()
+                        .minimumExpectedValue(Duration.ofNanos(10_000))
+                        .maximumExpectedValue(Duration.ofSeconds(10))
+                        .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Counts an error by its code (ErrorCode name, or PROTOCOL for malformed input). */
+    public void error(String protocol, String code) {
+        errors.computeIfAbsent(protocol + '|' + code, k -> Counter.builder("limedb.errors")
+                .description("Request errors by protocol and error code")
+                .tags("protocol", protocol, "code", code)
+                .register(registry)).increment();
+    }
+
+    public void gauge(String name, String description, java.util.function.Supplier<Number> value) {
+        Gauge.builder(name, () -> value.get()).description(description).register(registry);
+    }
+
+    /** RocksDB statistics tickers and properties, read at scrape time. */
+    public void bindRocksDb(RocksDbStore store) {
+        for (TickerType t : new TickerType[] {TickerType.BYTES_WRITTEN, TickerType.BYTES_READ,
+                TickerType.NUMBER_KEYS_WRITTEN, TickerType.NUMBER_KEYS_READ, TickerType.BLOCK_CACHE_HIT,
+                TickerType.BLOCK_CACHE_MISS, TickerType.BLOOM_FILTER_USEFUL, TickerType.COMPACT_READ_BYTES,
+                TickerType.COMPACT_WRITE_BYTES, TickerType.FLUSH_WRITE_BYTES, TickerType.STALL_MICROS,
+                TickerType.WAL_FILE_BYTES, TickerType.WAL_FILE_SYNCED}) {
+            FunctionCounter.builder("limedb.rocksdb." + t.name().toLowerCase(Locale.ROOT), store,
+                            s -> s.statistics().getTickerCount(t))
+                    .description("RocksDB statistics ticker " + t.name()).register(registry);
+        }
+        for (String p : new String[] {"rocksdb.estimate-num-keys", "rocksdb.estimate-live-data-size",
+                "rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
+                "rocksdb.estimate-pending-compaction-bytes", "rocksdb.num-running-compactions"}) {
+            Gauge.builder("limedb." + p.replace('-', '_'), store, s -> safeProperty(s, p))
+                    .description("RocksDB property " + p).register(registry);
+        }
+    }
+
+    private static double safeProperty(RocksDbStore s, String p) {
+        try {
+            return s.longProperty(p);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+}

@@ -1,0 +1,135 @@
+package io.limedb.node.resp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decodes RESP2 requests (arrays of bulk strings, or inline commands) into {@link RespCommand}s.
+ * Keeps its place between reads, so a command split across packets, or many in one packet, cost
+ * nothing extra. Malformed framing yields one {@link ProtocolError}, after which input is ignored:
+ * the handler answers it and closes the connection, as Redis does.
+ */
+public final class RespDecoder extends ByteToMessageDecoder {
+    /** Longest inline command or header line. */
+    static final int MAX_LINE = 64 * 1024;
+
+    /** A request that cannot be parsed; the connection must be closed after answering it. */
+    public record ProtocolError(String message) {}
+
+    private final int maxArgs;
+    private final int maxBulkBytes;
+    private int expectedArgs = -1;
+    private int bulkLength = -1;
+    private List<byte[]> args;
+    private boolean failed;
+
+    public RespDecoder(int maxArgs, int maxBulkBytes) {
+        this.maxArgs = maxArgs;
+        this.maxBulkBytes = maxBulkBytes;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (!failed && in.isReadable()) {
+            Object msg = decodeOne(in);
+            if (msg == null) return; // need more bytes
+            if (msg instanceof ProtocolError) {
+                failed = true;
+                in.skipBytes(in.readableBytes());
+            }
+            if (msg != SKIP) out.add(msg);
+        }
+        if (failed) in.skipBytes(in.readableBytes());
+    }
+
+    private static final Object SKIP = new Object();
+
+    private Object decodeOne(ByteBuf in) {
+        if (expectedArgs < 0) {
+            if (in.getByte(in.readerIndex()) != '*') return inline(in);
+            String header = line(in);
+            if (header == null) return null;
+            if (header == TOO_LONG) return new ProtocolError("too big multibulk count");
+            long n = parseLong(header, 1);
+            if (n == Long.MIN_VALUE || n > maxArgs) return new ProtocolError("invalid multibulk length");
+            if (n <= 0) return SKIP;
+            expectedArgs = (int) n;
+            args = new ArrayList<>((int) Math.min(n, 1024));
+        }
+        while (args.size() < expectedArgs) {
+            if (bulkLength < 0) {
+                if (!in.isReadable()) return null;
+                byte b = in.getByte(in.readerIndex());
+                if (b != '$') return new ProtocolError("expected '$', got '" + printable(b) + "'");
+                String header = line(in);
+                if (header == null) return null;
+                if (header == TOO_LONG) return new ProtocolError("too big bulk count string");
+                long len = parseLong(header, 1);
+                if (len == Long.MIN_VALUE || len < 0 || len > maxBulkBytes) {
+                    return new ProtocolError("invalid bulk length");
+                }
+                bulkLength = (int) len;
+            }
+            if (in.readableBytes() < bulkLength + 2) return null;
+            byte[] arg = new byte[bulkLength];
+            in.readBytes(arg);
+            if (in.readByte() != '\r' || in.readByte() != '\n') return new ProtocolError("expected CRLF after bulk string");
+            args.add(arg);
+            bulkLength = -1;
+        }
+        var cmd = new RespCommand(args);
+        expectedArgs = -1;
+        args = null;
+        return cmd;
+    }
+
+    private Object inline(ByteBuf in) {
+        int eol = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
+        if (eol < 0) {
+            return in.readableBytes() > MAX_LINE ? new ProtocolError("too big inline request") : null;
+        }
+        if (eol - in.readerIndex() > MAX_LINE) return new ProtocolError("too big inline request");
+        String text = in.toString(in.readerIndex(), eol - in.readerIndex(), StandardCharsets.ISO_8859_1);
+        in.readerIndex(eol + 1);
+        if (text.endsWith("\r")) text = text.substring(0, text.length() - 1);
+        var parts = new ArrayList<byte[]>();
+        for (String p : text.trim().split("[ \t]+")) {
+            if (!p.isEmpty()) parts.add(p.getBytes(StandardCharsets.ISO_8859_1));
+        }
+        if (parts.isEmpty()) return SKIP;
+        if (parts.size() > maxArgs) return new ProtocolError("invalid multibulk length");
+        return new RespCommand(parts);
+    }
+
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    private static final String TOO_LONG = new String("too long"); // compared by identity
+
+    /** Reads one CRLF-terminated line: null if incomplete (input untouched), TOO_LONG past MAX_LINE. */
+    private static String line(ByteBuf in) {
+        int limit = Math.min(in.writerIndex(), in.readerIndex() + MAX_LINE + 2);
+        int eol = in.indexOf(in.readerIndex(), limit, (byte) '\n');
+        if (eol < 0) return in.readableBytes() > MAX_LINE ? TOO_LONG : null;
+        int end = eol > in.readerIndex() && in.getByte(eol - 1) == '\r' ? eol - 1 : eol;
+        String s = in.toString(in.readerIndex(), end - in.readerIndex(), StandardCharsets.ISO_8859_1);
+        in.readerIndex(eol + 1);
+        return s;
+    }
+
+    /** Parses digits after the type byte; Long.MIN_VALUE when it is not a number. */
+    private static long parseLong(String s, int from) {
+        if (s.length() <= from || s.length() - from > 19) return Long.MIN_VALUE;
+        try {
+            return Long.parseLong(s, from, s.length(), 10);
+        } catch (NumberFormatException e) {
+            return Long.MIN_VALUE;
+        }
+    }
+
+    private static String printable(byte b) {
+        return b >= 32 && b < 127 ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff);
+    }
+}

@@ -1,0 +1,111 @@
+package io.limedb.node.resp;
+
+import io.limedb.node.metrics.NodeMetrics;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One RESP connection: runs each command and writes the replies in request order, although they may
+ * complete out of order (different shards). Stops reading when too many replies are outstanding.
+ */
+final class RespHandler extends ChannelInboundHandlerAdapter {
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private static final class Slot {
+        ByteBuf reply;
+        boolean closeAfter;
+    }
+
+    private final RespCommands commands;
+    private final NodeMetrics metrics;
+    private final int maxPending;
+    private final RespCommands.Session session = new RespCommands.Session(IDS.incrementAndGet());
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private boolean closing;   // no more commands are read
+    private boolean dead;      // nothing more is written; late replies are released
+
+    RespHandler(RespCommands commands, NodeMetrics metrics, int maxPending) {
+        this.commands = commands;
+        this.metrics = metrics;
+        this.maxPending = maxPending;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) return;
+        var slot = new Slot();
+        slots.add(slot);
+        if (msg instanceof RespDecoder.ProtocolError pe) {
+            metrics.error("resp", "PROTOCOL");
+            slot.reply = Resp.error(ctx.alloc(), "ERR Protocol error: " + pe.message());
+            slot.closeAfter = true;
+            closing = true;
+            drain();
+            return;
+        }
+        var cmd = (RespCommand) msg;
+        String name = cmd.name();
+        if (name.equals("QUIT")) slot.closeAfter = true;
+        long start = System.nanoTime();
+        commands.execute(ctx.alloc(), cmd, session).whenComplete((reply, t) -> {
+            if (ctx.executor().inEventLoop()) finish(slot, reply, t, name, start);
+            else ctx.executor().execute(() -> finish(slot, reply, t, name, start));
+        });
+        if (slots.size() >= maxPending) ctx.channel().config().setAutoRead(false);
+    }
+
+    private void finish(Slot slot, ByteBuf reply, Throwable t, String name, long start) {
+        if (dead) {
+            if (reply != null) reply.release();
+            return;
+        }
+        slot.reply = reply != null ? reply : RespCommands.errorReply(ctx.alloc(), t);
+        boolean ok = slot.reply.readableBytes() == 0 || slot.reply.getByte(slot.reply.readerIndex()) != '-';
+        metrics.request("resp", name.toLowerCase(Locale.ROOT), ok, System.nanoTime() - start);
+        if (slot == slots.peek()) drain();
+    }
+
+    private void drain() {
+        boolean wrote = false;
+        while (!slots.isEmpty() && slots.peek().reply != null) {
+            Slot s = slots.poll();
+            wrote = true;
+            if (s.closeAfter) {
+                dead = true;
+                ctx.writeAndFlush(s.reply).addListener(ChannelFutureListener.CLOSE);
+                slots.forEach(x -> { if (x.reply != null) x.reply.release(); });
+                slots.clear();
+                return;
+            }
+            ctx.write(s.reply, ctx.voidPromise());
+        }
+        if (wrote) ctx.flush();
+        if (!ctx.channel().config().isAutoRead() && slots.size() < maxPending / 2) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        slots.forEach(s -> { if (s.reply != null) s.reply.release(); });
+        slots.clear();
+        closing = true;
+        dead = true;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close(); // connection reset and the like: nothing to tell a client that is gone
+    }
+}

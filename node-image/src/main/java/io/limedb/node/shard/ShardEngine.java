@@ -1,0 +1,274 @@
+package io.limedb.node.shard;
+
+import com.google.protobuf.ByteString;
+import io.limedb.api.v1.DeleteResponse;
+import io.limedb.api.v1.GetResponse;
+import io.limedb.api.v1.IncrementResponse;
+import io.limedb.api.v1.KeyValue;
+import io.limedb.api.v1.Op;
+import io.limedb.api.v1.OpResult;
+import io.limedb.api.v1.PutCondition;
+import io.limedb.api.v1.PutRequest;
+import io.limedb.api.v1.PutResponse;
+import io.limedb.api.v1.StatsResponse;
+import io.limedb.api.v1.WriteBatchResponse;
+import io.limedb.api.v1.WriteOp;
+import io.limedb.core.ring.RingRange;
+import io.limedb.node.config.Limits;
+import io.limedb.node.errors.ErrorCode;
+import io.limedb.node.errors.LimeException;
+import io.limedb.node.storage.KeyValueStore;
+import io.limedb.node.storage.KeyValueStore.Mutation;
+import io.limedb.node.storage.RocksDbStore;
+import io.limedb.node.storage.StorageException;
+import io.limedb.node.storage.StorageKeys;
+import io.limedb.node.storage.StoredValue;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The shard's one request path, below every RPC: validation, expiry, conditional writes and
+ * read-modify-write. Writes to one key are serialized by a striped lock so that an increment or a
+ * conditional put never interleaves with another write of the same key.
+ */
+public final class ShardEngine {
+    private static final int STRIPES = 1024;
+
+    private final String nodeId;
+    private final KeyValueStore store;
+    private final Limits limits;
+    private final LongSupplier clockMs;
+    private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+
+    public ShardEngine(String nodeId, KeyValueStore store, Limits limits, LongSupplier clockMs) {
+        this.nodeId = nodeId;
+        this.store = store;
+        this.limits = limits;
+        this.clockMs = clockMs;
+        for (int i = 0; i < STRIPES; i++) stripes[i] = new ReentrantLock();
+    }
+
+    public KeyValueStore store() {
+        return store;
+    }
+
+    /** Runs one operation of a batch; a failure becomes that operation's error result. */
+    public OpResult execute(Op op) {
+        try {
+            return switch (op.getOpCase()) {
+                case GET -> OpResult.newBuilder().setGet(get(op.getGet().getKey().toByteArray())).build();
+                case PUT -> OpResult.newBuilder().setPut(put(op.getPut())).build();
+                case DELETE -> OpResult.newBuilder().setDelete(delete(op.getDelete().getKey().toByteArray())).build();
+                case INCREMENT -> OpResult.newBuilder().setIncrement(
+                        increment(op.getIncrement().getKey().toByteArray(), op.getIncrement().getDelta())).build();
+                case OP_NOT_SET -> throw new LimeException(ErrorCode.INVALID_ARGUMENT, "empty operation");
+            };
+        } catch (RuntimeException e) {
+            return OpResult.newBuilder().setError(asLime(e).toProto()).build();
+        }
+    }
+
+    public GetResponse get(byte[] key) {
+        limits.checkKey(key.length);
+        StoredValue v = read(StorageKeys.encode(key));
+        return v == null ? GetResponse.getDefaultInstance()
+                : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).build();
+    }
+
+    public List<GetResponse> multiGet(List<byte[]> keys) {
+        limits.checkCount(keys.size());
+        var storageKeys = new ArrayList<byte[]>(keys.size());
+        for (byte[] k : keys) {
+            limits.checkKey(k.length);
+            storageKeys.add(StorageKeys.encode(k));
+        }
+        var raw = store.multiGet(storageKeys);
+        long now = clockMs.getAsLong();
+        var out = new ArrayList<GetResponse>(keys.size());
+        for (byte[] r : raw) {
+            StoredValue v = r == null ? null : StoredValue.decode(r);
+            out.add(v == null || v.expiredAt(now) ? GetResponse.getDefaultInstance()
+                    : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).build());
+        }
+        return out;
+    }
+
+    public PutResponse put(PutRequest req) {
+        byte[] key = req.getKey().toByteArray();
+        limits.checkKey(key.length);
+        limits.checkValue(req.getValue().size());
+        if (req.getExpireAtMs() < 0) throw new LimeException(ErrorCode.INVALID_ARGUMENT, "negative expiry");
+        byte[] sk = StorageKeys.encode(key);
+        byte[] encoded = new StoredValue(req.getValue().toByteArray(), req.getExpireAtMs()).encode();
+        var lock = lockFor(sk);
+        lock.lock();
+        try {
+            if (req.getCondition() != PutCondition.ALWAYS) {
+                boolean exists = read(sk) != null;
+                if (req.getCondition() == PutCondition.IF_ABSENT ? exists : !exists) {
+                    return PutResponse.newBuilder().setApplied(false).build();
+                }
+            }
+            store.put(sk, encoded);
+            return PutResponse.newBuilder().setApplied(true).build();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public DeleteResponse delete(byte[] key) {
+        limits.checkKey(key.length);
+        byte[] sk = StorageKeys.encode(key);
+        var lock = lockFor(sk);
+        lock.lock();
+        try {
+            boolean existed = read(sk) != null;
+            if (existed) store.delete(sk);
+            return DeleteResponse.newBuilder().setExisted(existed).build();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public IncrementResponse increment(byte[] key, long delta) {
+        limits.checkKey(key.length);
+        byte[] sk = StorageKeys.encode(key);
+        var lock = lockFor(sk);
+        lock.lock();
+        try {
+            StoredValue old = read(sk);
+            long current = old == null ? 0 : parseLong(old.value());
+            long next;
+            try {
+                next = Math.addExact(current, delta);
+            } catch (ArithmeticException e) {
+                throw new LimeException(ErrorCode.OVERFLOW, "increment or decrement would overflow");
+            }
+            long expiry = old == null ? 0 : old.expireAtMs(); // like Redis, INCR keeps the key's TTL
+            store.put(sk, new StoredValue(Long.toString(next).getBytes(StandardCharsets.US_ASCII), expiry).encode());
+            return IncrementResponse.newBuilder().setValue(next).build();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Applies puts and deletes atomically (one RocksDB write batch). */
+    public WriteBatchResponse writeBatch(List<WriteOp> ops) {
+        limits.checkCount(ops.size());
+        var mutations = new ArrayList<Mutation>(ops.size());
+        var locks = new TreeSet<Integer>();
+        int puts = 0, deletes = 0;
+        for (WriteOp op : ops) {
+            switch (op.getOpCase()) {
+                case PUT -> {
+                    var p = op.getPut();
+                    limits.checkKey(p.getKey().size());
+                    limits.checkValue(p.getValue().size());
+                    if (p.getCondition() != PutCondition.ALWAYS) {
+                        throw new LimeException(ErrorCode.INVALID_ARGUMENT, "conditional puts are not allowed in a batch");
+                    }
+                    byte[] sk = StorageKeys.encode(p.getKey().toByteArray());
+                    mutations.add(Mutation.put(sk, new StoredValue(p.getValue().toByteArray(), p.getExpireAtMs()).encode()));
+                    locks.add(stripeOf(sk));
+                    puts++;
+                }
+                case DELETE -> {
+                    limits.checkKey(op.getDelete().getKey().size());
+                    byte[] sk = StorageKeys.encode(op.getDelete().getKey().toByteArray());
+                    mutations.add(Mutation.delete(sk));
+                    locks.add(stripeOf(sk));
+                    deletes++;
+                }
+                case OP_NOT_SET -> throw new LimeException(ErrorCode.INVALID_ARGUMENT, "empty write operation");
+            }
+        }
+        locks.forEach(i -> stripes[i].lock()); // ascending order: no deadlock between batches
+        try {
+            store.write(mutations);
+        } finally {
+            locks.descendingSet().forEach(i -> stripes[i].unlock());
+        }
+        return WriteBatchResponse.newBuilder().setApplied(puts).setDeleted(deletes).build();
+    }
+
+    /** Streams the live entries of a ring range in chunks of at most chunkSize. */
+    public void scan(RingRange range, int limit, boolean keysOnly, int chunkSize, Consumer<List<KeyValue>> sink) {
+        long now = clockMs.getAsLong();
+        var chunk = new ArrayList<KeyValue>(chunkSize);
+        int[] sent = {0};
+        for (byte[][] interval : StorageKeys.intervals(range)) {
+            store.scan(interval[0], interval[1], (k, raw) -> {
+                StoredValue v = StoredValue.decode(raw);
+                if (v.expiredAt(now)) return true;
+                var kv = KeyValue.newBuilder().setKey(ByteString.copyFrom(StorageKeys.userKey(k)))
+                        .setExpireAtMs(v.expireAtMs());
+                if (!keysOnly) kv.setValue(ByteString.copyFrom(v.value()));
+                chunk.add(kv.build());
+                sent[0]++;
+                if (chunk.size() >= chunkSize) {
+                    sink.accept(List.copyOf(chunk));
+                    chunk.clear();
+                }
+                return limit <= 0 || sent[0] < limit;
+            });
+            if (limit > 0 && sent[0] >= limit) break;
+        }
+        if (!chunk.isEmpty()) sink.accept(List.copyOf(chunk));
+    }
+
+    public StatsResponse stats() {
+        var b = StatsResponse.newBuilder().setNodeId(nodeId).setEstimatedKeys(store.estimatedKeys())
+                .putAllRocksdbProperties(store.properties());
+        if (store instanceof RocksDbStore r) {
+            b.setLiveDataBytes(r.longProperty("rocksdb.estimate-live-data-size"))
+                    .setSstFilesBytes(r.longProperty("rocksdb.total-sst-files-size"))
+                    .setMemtableBytes(r.longProperty("rocksdb.cur-size-all-mem-tables"));
+        }
+        return b.build();
+    }
+
+    private StoredValue read(byte[] storageKey) {
+        byte[] raw = store.get(storageKey);
+        if (raw == null) return null;
+        StoredValue v = StoredValue.decode(raw);
+        return v.expiredAt(clockMs.getAsLong()) ? null : v;
+    }
+
+    private static long parseLong(byte[] digits) {
+        String s = new String(digits, StandardCharsets.US_ASCII);
+        try {
+            if (s.isEmpty() || s.length() > 20 || s.startsWith("+") || (s.length() > 1 && s.startsWith("0"))
+                    || s.startsWith("-0")) {
+                throw new NumberFormatException();
+            }
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new LimeException(ErrorCode.NOT_AN_INTEGER, "value is not an integer or out of range");
+        }
+    }
+
+    private int stripeOf(byte[] storageKey) {
+        return (int) (StorageKeys.position(storageKey) >>> 54) & (STRIPES - 1);
+    }
+
+    private ReentrantLock lockFor(byte[] storageKey) {
+        return stripes[stripeOf(storageKey)];
+    }
+
+    private static LimeException asLime(RuntimeException e) {
+        if (e instanceof LimeException le) return le;
+        if (e instanceof StorageException se) return new LimeException(ErrorCode.STORAGE_ERROR, se.getMessage());
+        if (e instanceof IllegalStateException ise) return new LimeException(ErrorCode.STORAGE_ERROR, ise.getMessage());
+        return new LimeException(ErrorCode.INTERNAL, e.toString());
+    }
+
+    /** Public form of the error translation, for the RPC layer. */
+    public static LimeException translate(RuntimeException e) {
+        return asLime(e);
+    }
+}

@@ -1,0 +1,81 @@
+package io.limedb.node.shard;
+
+import static io.limedb.node.config.NodeConfig.BIND_HOST;
+import static io.limedb.node.config.NodeConfig.DATA_DIR;
+import static io.limedb.node.config.NodeConfig.GRPC_PORT;
+import static io.limedb.node.config.NodeConfig.HTTP_PORT;
+import static io.limedb.node.config.NodeConfig.NODE_ID;
+
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.limedb.node.config.Limits;
+import io.limedb.node.config.NodeConfig;
+import io.limedb.node.http.HttpServer;
+import io.limedb.node.metrics.NodeMetrics;
+import io.limedb.node.storage.RocksDbStore;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A shard node: RocksDB storage served over gRPC, with health and metrics over HTTP. */
+public final class ShardNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardNode.class);
+
+    private final RocksDbStore store;
+    private final EventLoopGroup loops;
+    private final Server grpc;
+    private final HttpServer http;
+
+    public ShardNode(NodeConfig c) throws Exception {
+        String id = c.get(NODE_ID);
+        Path dir = Path.of(c.get(DATA_DIR));
+        long start = System.nanoTime();
+        store = RocksDbStore.open(dir, new RocksDbStore.Settings(c.get(NodeConfig.ROCKSDB_COMPRESSION),
+                c.get(NodeConfig.ROCKSDB_BLOCK_CACHE_MB) << 20, c.get(NodeConfig.ROCKSDB_WRITE_BUFFER_MB) << 20,
+                c.get(NodeConfig.ROCKSDB_SYNC)));
+        LOG.info("shard {}: RocksDB open at {} in {} ms, ~{} keys", id, dir.toAbsolutePath(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), store.estimatedKeys());
+        var limits = Limits.from(c);
+        var metrics = new NodeMetrics("shard", id);
+        metrics.bindRocksDb(store);
+        var engine = new ShardEngine(id, store, limits, System::currentTimeMillis);
+        loops = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
+        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(c.get(BIND_HOST), c.get(GRPC_PORT)))
+                .bossEventLoopGroup(loops)
+                .workerEventLoopGroup(loops)
+                .channelType(NioServerSocketChannel.class)
+                .directExecutor() // handlers are short RocksDB calls: no thread hop per call
+                .maxInboundMessageSize(Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2))
+                .addService(new ShardGrpcService(engine, metrics))
+                .build()
+                .start();
+        http = new HttpServer(c.get(BIND_HOST), c.get(HTTP_PORT), loops, metrics, () -> true, 1 << 20, List.of());
+        LOG.info("shard {} serving gRPC on {}:{}, HTTP on {}:{}", id, c.get(BIND_HOST), grpc.getPort(),
+                c.get(BIND_HOST), http.port());
+    }
+
+    public int grpcPort() {
+        return grpc.getPort();
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        http.close();
+        grpc.shutdown();
+        if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) grpc.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+        store.close(); // after the server: no call is still using the database
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        LOG.info("shard stopped; RocksDB closed at {}", store.directory());
+    }
+}
