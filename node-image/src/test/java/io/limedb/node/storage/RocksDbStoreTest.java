@@ -1,0 +1,97 @@
+package io.limedb.node.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.limedb.core.ring.KeyHash;
+import io.limedb.core.ring.RingRange;
+import io.limedb.node.storage.KeyValueStore.Mutation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RocksDbStoreTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void putGetDeleteAndBatch() {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            store.put(b("a"), b("1"));
+            assertThat(store.get(b("a"))).isEqualTo(b("1"));
+            store.delete(b("a"));
+            assertThat(store.get(b("a"))).isNull();
+            store.write(List.of(Mutation.put(b("x"), b("1")), Mutation.put(b("y"), b("2")), Mutation.delete(b("x"))));
+            assertThat(store.get(b("x"))).isNull();
+            assertThat(store.get(b("y"))).isEqualTo(b("2"));
+            assertThat(store.multiGet(List.of(b("y"), b("nope")))).satisfiesExactly(
+                    v -> assertThat(v).isEqualTo(b("2")), v -> assertThat(v).isNull());
+        }
+    }
+
+    @Test
+    void dataSurvivesCloseAndReopen() {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            for (int i = 0; i < 1000; i++) store.put(b("k" + i), b("v" + i));
+            store.delete(b("k7"));
+        }
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            assertThat(store.get(b("k999"))).isEqualTo(b("v999"));
+            assertThat(store.get(b("k7"))).isNull();
+            assertThat(store.estimatedKeys()).isBetween(900L, 1100L);
+            assertThat(store.properties()).containsKey("rocksdb.estimate-num-keys");
+        }
+    }
+
+    @Test
+    void aRingRangeIsOneContiguousKeyRangeThatCanBeScannedAndDeleted() {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            var keys = new ArrayList<byte[]>();
+            for (int i = 0; i < 2000; i++) {
+                byte[] k = b("user:" + i);
+                keys.add(k);
+                store.put(StorageKeys.encode(k), b("v"));
+            }
+            // A range that wraps past the top of the ring, and one that does not.
+            for (var range : List.of(new RingRange(Long.MIN_VALUE / 2, Long.MAX_VALUE / 3),
+                    new RingRange(Long.MAX_VALUE / 2, Long.MIN_VALUE + 12345))) {
+                long expected = keys.stream().filter(k -> range.contains(KeyHash.of(k))).count();
+                var seen = new ArrayList<byte[]>();
+                for (byte[][] iv : StorageKeys.intervals(range)) {
+                    store.scan(iv[0], iv[1], (k, v) -> seen.add(StorageKeys.userKey(k)) || true);
+                }
+                assertThat(seen).hasSize((int) expected).allMatch(k -> range.contains(KeyHash.of(k)));
+            }
+            var doomed = new RingRange(0, Long.MAX_VALUE);
+            for (byte[][] iv : StorageKeys.intervals(doomed)) store.deleteRange(iv[0], iv[1]);
+            for (byte[] k : keys) {
+                boolean present = store.get(StorageKeys.encode(k)) != null;
+                assertThat(present).as(new String(k)).isEqualTo(!doomed.contains(KeyHash.of(k)));
+            }
+        }
+    }
+
+    @Test
+    void wholeRingIntervalIsUnbounded() {
+        assertThat(StorageKeys.intervals(new RingRange(5, 5))).singleElement()
+                .satisfies(iv -> assertThat(Arrays.asList(iv)).containsExactly(null, null));
+    }
+
+    @Test
+    void storedValueRoundTripsWithAndWithoutExpiry() {
+        var plain = StoredValue.decode(new StoredValue(b("hello"), 0).encode());
+        assertThat(plain.value()).isEqualTo(b("hello"));
+        assertThat(plain.expiredAt(Long.MAX_VALUE)).isFalse();
+        var ttl = StoredValue.decode(new StoredValue(b(""), 1234).encode());
+        assertThat(ttl.expireAtMs()).isEqualTo(1234);
+        assertThat(ttl.expiredAt(1233)).isFalse();
+        assertThat(ttl.expiredAt(1234)).isTrue();
+    }
+}
