@@ -1,0 +1,41 @@
+package io.limedb.node.it;
+
+import io.limedb.node.dev.LocalCluster;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** A LocalCluster of real node processes on 127.0.0.1, on free ports, for integration tests. */
+final class TestCluster {
+    private TestCluster() {}
+
+    static Path jar() {
+        String jar = System.getProperty("limedb.node.jar");
+        if (jar == null) throw new IllegalStateException("run through `mvn verify`: limedb.node.jar is not set");
+        return Path.of(jar);
+    }
+
+    static LocalCluster start(Path dataDir, int shards, List<String> extraArgs) throws Exception {
+        var cluster = new LocalCluster(spec(dataDir, shards, extraArgs), jar());
+        cluster.start(Duration.ofSeconds(60));
+        return cluster;
+    }
+
+    static LocalCluster.Spec spec(Path dataDir, int shards, List<String> extraArgs) throws IOException {
+        int[] g = new int[shards], h = new int[shards];
+        for (int i = 0; i < shards; i++) {
+            g[i] = freePort();
+            h[i] = freePort();
+        }
+        return new LocalCluster.Spec(shards, dataDir, "127.0.0.1", freePort(), freePort(), freePort(), g, h, extraArgs);
+    }
+
+    static int freePort() throws IOException {
+        try (var s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+}
