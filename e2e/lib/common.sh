@@ -15,7 +15,7 @@ export GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 export PATH=$BIN:/usr/local/go/bin:$PATH
 
 NODE_IMAGE=limedb/kind-node:${K8S_VERSION}-limedb1
-JRE_IMAGE=limedb/jre:21-bookworm
+JRE_IMAGE=  # set by build_jre_image: limedb/jre:<java feature version>-<debian suite>
 IMAGE_PREFIX=registry.k8s.io
 
 log() { printf '%s e2e: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -135,6 +135,8 @@ build_jre_image() {
       [ -x "$d/bin/jlink" ] && echo "$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/ *java.specification.version = //p') $d"; done |
       sort -n | tail -1 | cut -d' ' -f2)
   [ -n "$jdk" ] || die "no JDK with jlink under /usr/lib/jvm"
+  local feature; feature=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/ *java.specification.version = //p')
+  JRE_IMAGE=limedb/jre:$feature-$DEBIAN_SUITE
   local key; key=$(echo "$jdk $JRE_MODULES $("$jdk/bin/java" -version 2>&1 | head -2)" | sha256sum | cut -c1-16)
   [ "$(image_label "$JRE_IMAGE" limedb.e2e.key)" = "$key" ] && return 0
   import_rootfs limedb/debian-slim:$DEBIAN_SUITE "$(rootfs_tar slim "$SLIM_PKGS")"
