@@ -16,6 +16,7 @@ public final class Main {
     private static final String USAGE = """
             usage: java -jar limedb-node.jar [shard|coordinator] [--key=value ...]
                    java -jar limedb-node.jar dev [--shards=3] [--data-dir=data/dev] [--host=127.0.0.1]
+                   java -jar limedb-node.jar bench-shard --target=HOST:PORT [--seconds=5] [--concurrency=64]
                    java -jar limedb-node.jar --help
 
             Configuration keys (command line --key=value, or environment variable, or default):
@@ -33,6 +34,7 @@ public final class Main {
         try {
             switch (command == null ? "" : command) {
                 case "dev" -> System.exit(DevCommand.run(args));
+                case "bench-shard" -> System.exit(io.limedb.node.bench.ShardBench.run(args));
                 case "shard", "coordinator" -> {
                     args.add(0, "--role=" + command);
                     run(args);
@@ -42,6 +44,8 @@ public final class Main {
             }
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
+        } catch (Exception e) {
+            fail(e.toString());
         }
     }
 

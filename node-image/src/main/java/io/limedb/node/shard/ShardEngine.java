@@ -25,6 +25,7 @@ import io.limedb.node.storage.StorageKeys;
 import io.limedb.node.storage.StoredValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
@@ -55,6 +56,59 @@ public final class ShardEngine {
 
     public KeyValueStore store() {
         return store;
+    }
+
+    /**
+     * Runs a batch of independent operations in order. Consecutive unconditional puts are written as
+     * one RocksDB write batch (one WAL write: group commit); any other operation first flushes them,
+     * so every operation sees the ones before it.
+     */
+    public List<OpResult> executeAll(List<Op> ops) {
+        var results = new OpResult[ops.size()];
+        var group = new ArrayList<Integer>();
+        var mutations = new ArrayList<Mutation>();
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            if (op.getOpCase() == Op.OpCase.PUT && op.getPut().getCondition() == PutCondition.ALWAYS) {
+                var put = op.getPut();
+                try {
+                    limits.checkKey(put.getKey().size());
+                    limits.checkValue(put.getValue().size());
+                    if (put.getExpireAtMs() < 0) throw new LimeException(ErrorCode.INVALID_ARGUMENT, "negative expiry");
+                } catch (LimeException e) {
+                    results[i] = OpResult.newBuilder().setError(e.toProto()).build();
+                    continue;
+                }
+                mutations.add(Mutation.put(StorageKeys.encode(put.getKey().toByteArray()),
+                        new StoredValue(put.getValue().toByteArray(), put.getExpireAtMs()).encode()));
+                group.add(i);
+                continue;
+            }
+            writeGroup(group, mutations, results);
+            results[i] = execute(op);
+        }
+        writeGroup(group, mutations, results);
+        return Arrays.asList(results);
+    }
+
+    private static final OpResult APPLIED = OpResult.newBuilder().setPut(PutResponse.newBuilder().setApplied(true)).build();
+
+    private void writeGroup(List<Integer> group, List<Mutation> mutations, OpResult[] results) {
+        if (group.isEmpty()) return;
+        var locks = new TreeSet<Integer>();
+        mutations.forEach(m -> locks.add(stripeOf(m.key())));
+        OpResult outcome = APPLIED;
+        locks.forEach(i -> stripes[i].lock()); // ascending order: no deadlock with other batches
+        try {
+            store.write(mutations);
+        } catch (RuntimeException e) {
+            outcome = OpResult.newBuilder().setError(asLime(e).toProto()).build();
+        } finally {
+            locks.descendingSet().forEach(i -> stripes[i].unlock());
+        }
+        for (int i : group) results[i] = outcome;
+        group.clear();
+        mutations.clear();
     }
 
     /** Runs one operation of a batch; a failure becomes that operation's error result. */

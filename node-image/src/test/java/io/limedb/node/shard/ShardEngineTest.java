@@ -159,6 +159,22 @@ class ShardEngineTest {
     }
 
     @Test
+    void executeAllKeepsOrderAcrossGroupedPutsAndReportsEachOpsOwnError() {
+        Op put1 = Op.newBuilder().setPut(put("g", "1", 0, PutCondition.ALWAYS)).build();
+        Op bad = Op.newBuilder().setPut(put("g", "v".repeat(33), 0, PutCondition.ALWAYS)).build();
+        Op get = Op.newBuilder().setGet(io.limedb.api.v1.GetRequest.newBuilder().setKey(ByteString.copyFromUtf8("g"))).build();
+        Op put2 = Op.newBuilder().setPut(put("g", "2", 0, PutCondition.ALWAYS)).build();
+        Op incr = Op.newBuilder().setIncrement(io.limedb.api.v1.IncrementRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("g")).setDelta(5)).build();
+        var results = engine.executeAll(List.of(put1, bad, get, put2, put2, incr, get));
+        assertThat(results.get(0).getPut().getApplied()).isTrue();
+        assertThat(results.get(1).getError().getCode()).isEqualTo("VALUE_TOO_LARGE");
+        assertThat(results.get(2).getGet().getValue().toStringUtf8()).isEqualTo("1"); // sees the put before it
+        assertThat(results.get(5).getIncrement().getValue()).isEqualTo(7);
+        assertThat(results.get(6).getGet().getValue().toStringUtf8()).isEqualTo("7");
+    }
+
+    @Test
     void statsReportKeysAndRocksDbProperties() {
         for (int i = 0; i < 100; i++) engine.put(put("k" + i, "v", 0, PutCondition.ALWAYS));
         var s = engine.stats();
