@@ -25,6 +25,7 @@ PUBLIC_JRE_IMAGE=eclipse-temurin:21-jre
 
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
 node_container() { echo "$CLUSTER_NAME-control-plane"; }
+running_node_image() { docker inspect -f '{{.Image}}' "$(node_container)" 2>/dev/null || true; }
 
 install_kubectl() {
   [ -x "$BIN/kubectl" ] && return 0
@@ -68,7 +69,9 @@ up() {
   timed "docker engine" ensure_docker
   tools
   local image; image=$(node_image)
-  if cluster_exists && kubectl --kubeconfig "$KUBECONFIG_OUT" get --raw /readyz >/dev/null 2>&1; then
+  if cluster_exists && [ "$(running_node_image)" = "$(docker image inspect -f '{{.Id}}' "$image")" ] &&
+     kind get kubeconfig --name "$CLUSTER_NAME" > "$KUBECONFIG_OUT.tmp" 2>/dev/null &&
+     kubectl --kubeconfig "$KUBECONFIG_OUT.tmp" get --raw /readyz >/dev/null 2>&1; then
     log "cluster $CLUSTER_NAME is already up"
   else
     cluster_exists && kind delete cluster --name "$CLUSTER_NAME"
@@ -76,6 +79,7 @@ up() {
     timed "kind create cluster" kind create cluster --name "$CLUSTER_NAME" --image "$image" \
       --config "$E2E_DIR/kind-config.yaml" --kubeconfig "$KUBECONFIG_OUT" --retain
   fi
+  rm -f "$KUBECONFIG_OUT.tmp"
   write_kubeconfig
   timed "node and CoreDNS ready" wait_ready
   log "cluster up in $((SECONDS - t0))s"
@@ -106,7 +110,8 @@ limedb_image() {
     else timed "JRE image" build_jre_image; base=$JRE_IMAGE; fi
   fi
   log "docker build $LIMEDB_IMAGE on $base"
-  timed "LimeDB image" docker build -q --build-arg "BASE_IMAGE=$base" -t "$LIMEDB_IMAGE" "$repo/node-image" >/dev/null
+  timed "LimeDB image" docker build -q --build-arg "BASE_IMAGE=$base" -t "$LIMEDB_IMAGE" "$repo/node-image" \
+    2> >(quiet_legacy_builder >&2) >/dev/null
   if cluster_exists; then timed "image load" load "$LIMEDB_IMAGE"; fi
 }
 

@@ -32,11 +32,30 @@ timed() {
 # Niceness for heavy builds, so that other work on a 2-core machine stays responsive.
 heavy() { nice -n 10 "$@"; }
 
+# Go >= GO_MIN for building Kubernetes. If the machine's go is missing or older, the toolchain
+# comes from the Go module proxy as the module golang.org/toolchain (what `go` itself does with
+# GOTOOLCHAIN), into $CACHE/go-toolchain.
+GO_MIN=${LIMEDB_E2E_GO_MIN:-1.24}
 need_go() {
-  command -v go >/dev/null || {
-    log "installing golang-go (no go on PATH)"
-    apt_install golang-go
-  }
+  local v; v=$(go env GOVERSION 2>/dev/null | sed 's/^go//' || true)
+  if [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$GO_MIN" "$v" | sort -V | head -1)" = "$GO_MIN" ]; then
+    return 0
+  fi
+  local arch; arch=$(dpkg --print-architecture)
+  local mod=golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$arch
+  local dir=$CACHE/go-toolchain/$mod
+  if [ ! -x "$dir/bin/go" ]; then
+    apt_install curl unzip ca-certificates
+    local proxy; proxy=$(go env GOPROXY 2>/dev/null || true)
+    proxy=${proxy:-${GOPROXY:-https://proxy.golang.org}}; proxy=${proxy%%,*}
+    log "fetching Go $GO_TOOLCHAIN from the module proxy (found ${v:-no go})"
+    mkdir -p "$CACHE/go-toolchain"
+    curl -fsSL "$proxy/golang.org/toolchain/@v/v0.0.1-$GO_TOOLCHAIN.linux-$arch.zip" -o "$CACHE/go-toolchain/tc.zip"
+    unzip -q -o "$CACHE/go-toolchain/tc.zip" -d "$CACHE/go-toolchain"
+    rm "$CACHE/go-toolchain/tc.zip"
+    chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/*
+  fi
+  export PATH=$dir/bin:$PATH GOROOT=$dir
 }
 
 apt_updated=

@@ -25,8 +25,11 @@ build_image() {
   local image=$1 key=$2 ctx=$3
   [ "$(image_label "$image" limedb.e2e.key)" = "$key" ] && return 0
   log "docker build $image"
-  docker build -q --label "limedb.e2e.key=$key" -t "$image" "$ctx" >/dev/null
+  docker build -q --label "limedb.e2e.key=$key" -t "$image" "$ctx" 2> >(quiet_legacy_builder >&2) >/dev/null
 }
+
+# The legacy builder (no registry is needed for it) announces its deprecation on every build.
+quiet_legacy_builder() { grep -vE 'DEPRECATED: The legacy builder|BuildKit is currently disabled|DOCKER_BUILDKIT=0|^\s*environment-variable\.?\s*$|^\s*$' || true; }
 
 build_pause() {
   local out=$CACHE/pause/bin/pause
