@@ -8,6 +8,7 @@ export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 MVN ?= mvn -B -ntp
 SHARDS ?= 3
+REPLICAS ?= 1
 DATA ?= $(CURDIR)/data/dev
 
 .PHONY: help build test dev bench clean
@@ -20,8 +21,8 @@ build: ## compile and package the node (node-image/target/limedb-node.jar)
 test: ## unit + integration tests (real RocksDB, real processes, redis-cli)
 	$(MVN) verify
 
-dev: build ## local cluster: coordinator + $(SHARDS) shards on 127.0.0.1, data in $(DATA)
-	java -jar node-image/target/limedb-node.jar dev --shards=$(SHARDS) --data-dir=$(DATA)
+dev: build ## local cluster: coordinator + $(SHARDS) shards x $(REPLICAS) members on 127.0.0.1, data in $(DATA)
+	java -jar node-image/target/limedb-node.jar dev --shards=$(SHARDS) --replicas=$(REPLICAS) --data-dir=$(DATA)
 
 bench: build ## redis-benchmark through LimeDB vs redis-server, shard gRPC throughput
 	bench/run.sh

@@ -19,6 +19,8 @@ public final class NodeConfig {
 
     public enum Compression { NONE, SNAPPY, LZ4, ZSTD }
 
+    public enum ReadFrom { PRIMARY, REPLICA }
+
     public static final ConfigKey<NodeRole> ROLE = oneOf("role", NodeRole.SHARD, NodeRole.class,
             "shard (stores data in RocksDB) or coordinator (routes client requests to shards)");
     public static final ConfigKey<String> NODE_ID = string("node.id", "shard-0",
@@ -45,6 +47,9 @@ public final class NodeConfig {
             "coordinator only: batches in flight per shard per event loop; more requests wait and batch up");
     public static final ConfigKey<Integer> RPC_MAX_BATCH_OPS = positiveInt("rpc.max.batch.ops", 256,
             "coordinator only: most operations sent to a shard in one batch");
+    public static final ConfigKey<ReadFrom> READ_FROM = oneOf("read.from", ReadFrom.PRIMARY, ReadFrom.class,
+            "coordinator only: primary (reads are linearizable) or replica (GETs go to replicas: "
+                    + "less load on primaries, but a read may return a value older than one already acknowledged)");
     public static final ConfigKey<Integer> MAX_KEY_BYTES = positiveInt("limits.key.bytes", 64 * 1024,
             "largest key accepted, in bytes");
     public static final ConfigKey<Integer> MAX_VALUE_BYTES = positiveInt("limits.value.bytes", 16 * 1024 * 1024,
@@ -62,13 +67,28 @@ public final class NodeConfig {
     public static final ConfigKey<Boolean> ROCKSDB_SYNC = bool("rocksdb.sync", false,
             "shard only: fsync the WAL on every write (survives power loss; slower). "
                     + "Without it the WAL is still written on every write and survives a process crash");
+    public static final ConfigKey<io.limedb.node.replication.ReplicationSettings.Mode> REPLICATION_MODE = oneOf(
+            "replication.mode", io.limedb.node.replication.ReplicationSettings.Mode.NONE,
+            io.limedb.node.replication.ReplicationSettings.Mode.class,
+            "shard only: none (standalone shard), sync (acknowledge a write after min.in.sync-1 replicas applied it) "
+                    + "or async (acknowledge after the local write; replicas may lag: the loss window on failover)");
+    public static final ConfigKey<Integer> MIN_IN_SYNC = positiveInt("replication.min.in.sync", 2,
+            "shard only, sync mode: copies (primary included) that hold a write before it is acknowledged; "
+                    + "with fewer replicas in sync, writes are refused with NOT_ENOUGH_REPLICAS");
+    public static final ConfigKey<Long> ACK_TIMEOUT_MS = positiveLong("replication.ack.timeout.ms", 5000,
+            "shard only, sync mode: how long a write waits for replica acknowledgements before failing (outcome unknown)");
+    public static final ConfigKey<Long> LAG_MAX_MS = positiveLong("replication.lag.max.ms", 2000,
+            "shard only: a replica not caught up for this long is no longer counted in sync");
+    public static final ConfigKey<Long> LOG_RETAIN = positiveLong("replication.log.retain", 200_000,
+            "shard only: log records kept for replicas that fall behind; further behind, they copy a snapshot");
     public static final ConfigKey<Long> PARENT_PID = new ConfigKey<>("parent.pid", 0L,
             "exit when this process is gone (set by `dev` for the processes it starts); 0 = off", Long::parseLong);
 
     public static final List<ConfigKey<?>> ALL = List.of(ROLE, NODE_ID, BIND_HOST, GRPC_PORT, HTTP_PORT, RESP_PORT,
             DATA_DIR, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
-            RPC_MAX_BATCH_OPS, MAX_KEY_BYTES, MAX_VALUE_BYTES, MAX_MULTI_KEYS, MAX_PIPELINE, ROCKSDB_COMPRESSION,
-            ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, PARENT_PID);
+            RPC_MAX_BATCH_OPS, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES, MAX_MULTI_KEYS, MAX_PIPELINE, ROCKSDB_COMPRESSION,
+            ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
+            LAG_MAX_MS, LOG_RETAIN, PARENT_PID);
 
     private final Map<String, Object> values = new HashMap<>();
 

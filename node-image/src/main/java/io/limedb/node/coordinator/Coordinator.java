@@ -9,6 +9,7 @@ import io.limedb.api.v1.Op;
 import io.limedb.api.v1.OpResult;
 import io.limedb.api.v1.PutRequest;
 import io.limedb.node.config.Limits;
+import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,7 +98,15 @@ public final class Coordinator {
     }
 
     private CompletableFuture<OpResult> send(byte[] key, Op op) {
-        return router.submit(key, op).thenApply(r -> {
+        return router.submit(key, op).exceptionallyCompose(t -> {
+            // The batch was refused before it ran (a failover moved the primary): re-read the topology
+            // and try once more, but only if that changed where the key goes.
+            var e = LimeException.of(t);
+            if ((e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH) && router.refresh()) {
+                return router.submit(key, op);
+            }
+            return CompletableFuture.failedFuture(e);
+        }).thenApply(r -> {
             if (r.hasError()) throw LimeException.fromProto(r.getError());
             return r;
         });

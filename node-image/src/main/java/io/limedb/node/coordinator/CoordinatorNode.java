@@ -42,10 +42,12 @@ public final class CoordinatorNode implements AutoCloseable {
         loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), NioIoHandler.newFactory());
         int maxMessage = Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2);
         router = new Router(loops, new Router.LinkSettings(c.get(NodeConfig.RPC_DEADLINE_MS),
-                c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS), maxMessage));
+                c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS), maxMessage),
+                c.get(NodeConfig.READ_FROM) == NodeConfig.ReadFrom.REPLICA);
         topology = new FileTopologySource(Path.of(c.get(NodeConfig.TOPOLOGY_FILE)), c.get(NodeConfig.RING_VNODES),
                 c.get(NodeConfig.TOPOLOGY_POLL_MS));
         topology.subscribe(router::update);
+        router.onRefresh(topology::refresh);
         var coordinator = new Coordinator(router, limits);
         admin = new ClusterAdmin(router);
         String host = c.get(BIND_HOST);

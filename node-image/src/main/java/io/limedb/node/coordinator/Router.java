@@ -27,14 +27,23 @@ import org.slf4j.LoggerFactory;
 public final class Router implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
-    /** The ring and where each shard's primary is, for one topology version. */
-    public record Table(Topology topology, HashRing ring, String[] primaryAddress) {
+    /** The ring, each shard's primary, epoch and replicas, for one topology version. */
+    public record Table(Topology topology, HashRing ring, String[] primaryAddress, long[] epoch, String[][] replicas) {
         static Table of(Topology t) {
             var ring = t.ring();
             var byId = t.byId();
-            String[] primaries = new String[ring.shards().size()];
-            for (int i = 0; i < primaries.length; i++) primaries[i] = byId.get(ring.shards().get(i)).primary().address();
-            return new Table(t, ring, primaries);
+            int n = ring.shards().size();
+            String[] primaries = new String[n];
+            long[] epochs = new long[n];
+            String[][] replicas = new String[n][];
+            for (int i = 0; i < n; i++) {
+                var shard = byId.get(ring.shards().get(i));
+                primaries[i] = shard.primary().address();
+                epochs[i] = shard.epoch();
+                replicas[i] = shard.members().stream().filter(m -> m.role() == io.limedb.core.topology.Role.REPLICA)
+                        .map(io.limedb.core.topology.Member::address).toArray(String[]::new);
+            }
+            return new Table(t, ring, primaries, epochs, replicas);
         }
     }
 
@@ -44,9 +53,12 @@ public final class Router implements AutoCloseable {
     private final EventLoop[] loops;
     private final Map<EventLoop, Map<String, ShardLink>> links = new HashMap<>();
     private final LinkSettings settings;
+    private final boolean readFromReplicas;
     private volatile Table table;
+    private Runnable refresher = () -> { };
 
-    public Router(EventLoopGroup group, LinkSettings settings) {
+    public Router(EventLoopGroup group, LinkSettings settings, boolean readFromReplicas) {
+        this.readFromReplicas = readFromReplicas;
         var list = new ArrayList<EventLoop>();
         for (EventExecutor e : group) list.add((EventLoop) e);
         this.loops = list.toArray(EventLoop[]::new);
@@ -63,6 +75,7 @@ public final class Router implements AutoCloseable {
             LOG.info("routing by topology version {}: {}", topology.version(), summary(next));
         }
         var keep = new HashSet<>(List.of(next.primaryAddress()));
+        for (String[] rs : next.replicas()) keep.addAll(List.of(rs));
         for (EventLoop l : loops) {
             l.execute(() -> links.get(l).entrySet().removeIf(e -> {
                 if (keep.contains(e.getKey())) return false;
@@ -93,6 +106,18 @@ public final class Router implements AutoCloseable {
         return t.ring().shards().get(t.ring().ownerIndexOf(KeyHash.of(key)));
     }
 
+    /** How to re-read the topology at once (after a NOT_PRIMARY / STALE_EPOCH answer). */
+    public void onRefresh(Runnable refresher) {
+        this.refresher = refresher;
+    }
+
+    /** Re-reads the topology now; returns true when that changed the version routed by. */
+    public boolean refresh() {
+        long before = table == null ? -1 : table.topology().version();
+        refresher.run();
+        return table != null && table.topology().version() != before;
+    }
+
     /** Routes one single-key operation; the future completes on the caller's event loop when it is one. */
     public CompletableFuture<OpResult> submit(byte[] key, Op op) {
         var result = new CompletableFuture<OpResult>();
@@ -103,15 +128,20 @@ public final class Router implements AutoCloseable {
             result.completeExceptionally(e);
             return result;
         }
-        int shard = t.ring().ownerIndexOf(KeyHash.of(key));
+        long hash = KeyHash.of(key);
+        int shard = t.ring().ownerIndexOf(hash);
         String shardId = t.ring().shards().get(shard);
-        String address = t.primaryAddress()[shard];
+        boolean replicaRead = readFromReplicas && op.getOpCase() == Op.OpCase.GET && t.replicas()[shard].length > 0;
+        // Replica reads spread over the replicas by key, so one key is read from one place at a time.
+        String address = replicaRead ? t.replicas()[shard][(int) ((hash >>> 1) % t.replicas()[shard].length)]
+                : t.primaryAddress()[shard];
+        long epoch = t.epoch()[shard];
         EventLoop loop = currentLoop();
         if (loop != null) {
-            link(loop, shardId, address).submit(op, result);
+            link(loop, shardId, address).submit(op, epoch, replicaRead, result);
         } else {
-            EventLoop l = loops[(int) ((KeyHash.of(key) >>> 1) % loops.length)];
-            l.execute(() -> link(l, shardId, address).submit(op, result));
+            EventLoop l = loops[(int) ((hash >>> 1) % loops.length)];
+            l.execute(() -> link(l, shardId, address).submit(op, epoch, replicaRead, result));
         }
         return result;
     }

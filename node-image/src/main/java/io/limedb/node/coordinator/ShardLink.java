@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * here runs on the owning event loop: no locks, no thread hops (the channel uses the same loop).
  */
 final class ShardLink {
-    private record Pending(Op op, CompletableFuture<OpResult> result) {}
+    private record Pending(Op op, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {}
 
     private record Batch(List<Pending> ops, long sentNanos) {}
 
@@ -81,8 +81,8 @@ final class ShardLink {
     }
 
     /** Queues an operation; must be called on this link's event loop. */
-    void submit(Op op, CompletableFuture<OpResult> result) {
-        queue.add(new Pending(op, result));
+    void submit(Op op, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {
+        queue.add(new Pending(op, epoch, replicaRead, result));
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(this::flush); // after this loop iteration's reads: gathers all of them
@@ -95,11 +95,16 @@ final class ShardLink {
             int n = Math.min(queue.size(), maxBatchOps);
             var ops = new ArrayList<Pending>(n);
             var req = ExecuteRequest.newBuilder();
+            long epoch = 0;
+            boolean replicaRead = true;
             for (int i = 0; i < n; i++) {
                 Pending p = queue.poll();
                 ops.add(p);
                 req.addOps(p.op());
+                epoch = Math.max(epoch, p.epoch());
+                replicaRead &= p.replicaRead();
             }
+            req.setEpoch(epoch).setReplicaRead(replicaRead);
             inFlight.add(new Batch(ops, System.nanoTime()));
             ensureStream();
             if (stream == null) return; // the stream failed as it opened; that failed the batch too
@@ -150,6 +155,12 @@ final class ShardLink {
     private void complete(ExecuteResponse response) {
         Batch batch = inFlight.poll();
         if (batch == null) return;
+        if (response.hasError()) {
+            var error = LimeException.fromProto(response.getError());
+            batch.ops().forEach(p -> p.result().completeExceptionally(error));
+            if (!queue.isEmpty()) flush();
+            return;
+        }
         var results = response.getResultsList();
         for (int i = 0; i < batch.ops().size(); i++) {
             var f = batch.ops().get(i).result();

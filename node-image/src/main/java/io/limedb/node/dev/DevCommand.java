@@ -15,9 +15,11 @@ public final class DevCommand {
     public static String help() {
         return """
 
-                dev options: --shards=N (3) --data-dir=DIR (data/dev) --host=H (127.0.0.1)
+                dev options: --shards=N (3) --replicas=N (1: standalone shards) --replication=sync|async (sync)
+                             --min-in-sync=N (2) --failure-timeout-ms (1500) --restart-delay-ms (3000; -1: never)
+                             --data-dir=DIR (data/dev) --host=H (127.0.0.1)
                              --http-port (8080) --resp-port (6379) --grpc-port (9090)
-                             --shard-grpc-base (9091) --shard-http-base (8081): shard i uses base + i
+                             --shard-grpc-base (9091) --shard-http-base (8081): shard member k uses base + k
                              any other --key=value is passed to every node
                 """;
     }
@@ -29,24 +31,33 @@ public final class DevCommand {
             if (!a.startsWith("--") || !a.contains("=")) throw new IllegalArgumentException("expected --key=value, got " + a);
             String k = a.substring(2, a.indexOf('='));
             switch (k) {
-                case "shards", "data-dir", "host", "http-port", "resp-port", "grpc-port", "shard-grpc-base",
+                case "shards", "replicas", "replication", "min-in-sync", "failure-timeout-ms", "restart-delay-ms",
+                        "data-dir", "host", "http-port", "resp-port", "grpc-port", "shard-grpc-base",
                         "shard-http-base" -> opts.put(k, a.substring(a.indexOf('=') + 1));
                 default -> passThrough.add(a);
             }
         }
         int shards = intOpt(opts, "shards", 3);
+        int replicas = intOpt(opts, "replicas", 1);
         int gBase = intOpt(opts, "shard-grpc-base", 9091), hBase = intOpt(opts, "shard-http-base", 8081);
-        int[] g = new int[shards], h = new int[shards];
-        for (int i = 0; i < shards; i++) {
+        int[] g = new int[shards * replicas], h = new int[shards * replicas];
+        for (int i = 0; i < g.length; i++) {
             g[i] = gBase + i;
             h[i] = hBase + i;
         }
         Path data = Path.of(opts.getOrDefault("data-dir", "data/dev")).toAbsolutePath();
         String host = opts.getOrDefault("host", "127.0.0.1");
-        var spec = new LocalCluster.Spec(shards, data, host, intOpt(opts, "http-port", 8080),
+        String mode = replicas > 1 ? opts.getOrDefault("replication", "sync") : "none";
+        int minInSync = intOpt(opts, "min-in-sync", Math.min(2, replicas));
+        var spec = new LocalCluster.Spec(shards, replicas, mode, minInSync, data, host, intOpt(opts, "http-port", 8080),
                 intOpt(opts, "resp-port", 6379), intOpt(opts, "grpc-port", 9090), g, h, passThrough);
         Path jar = jarOfThisProgram();
         var cluster = new LocalCluster(spec, jar);
+        if (spec.replicated()) {
+            cluster.controllerSettings(LocalController.Settings.from(spec)
+                    .withFailureTimeout(intOpt(opts, "failure-timeout-ms", 1500))
+                    .withRestartDelay(intOpt(opts, "restart-delay-ms", 3000)));
+        }
         var done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nlimedb dev: stopping all nodes ...");
@@ -59,7 +70,9 @@ public final class DevCommand {
             done.countDown();
         }, "dev-shutdown"));
         try {
-            System.out.println("limedb dev: starting " + shards + " shards and a coordinator; data in " + data);
+            System.out.println("limedb dev: starting " + shards + " shards" + (replicas > 1 ? " x " + replicas
+                    + " members (" + mode + " replication, min-in-sync " + minInSync + ")" : "")
+                    + " and a coordinator; data in " + data);
             cluster.start(Duration.ofSeconds(60));
         } catch (Exception e) {
             System.err.println("limedb dev: " + e.getMessage());

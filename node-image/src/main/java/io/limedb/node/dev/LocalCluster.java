@@ -27,13 +27,28 @@ import java.util.TreeMap;
 public final class LocalCluster implements AutoCloseable {
 
     /** Where the processes listen and keep their data. */
-    public record Spec(int shards, Path dataDir, String host, int coordinatorHttp, int coordinatorResp,
-            int coordinatorGrpc, int[] shardGrpc, int[] shardHttp, List<String> extraArgs) {
+    public record Spec(int shards, int replicas, String replication, int minInSync, Path dataDir, String host,
+            int coordinatorHttp, int coordinatorResp, int coordinatorGrpc, int[] shardGrpc, int[] shardHttp,
+            List<String> extraArgs) {
         public Spec {
             if (shards < 1) throw new IllegalArgumentException("need at least one shard, got " + shards);
-            if (shardGrpc.length != shards || shardHttp.length != shards) {
-                throw new IllegalArgumentException("one gRPC and one HTTP port per shard");
+            if (replicas < 1) throw new IllegalArgumentException("need at least one member per shard, got " + replicas);
+            if (shardGrpc.length != shards * replicas || shardHttp.length != shards * replicas) {
+                throw new IllegalArgumentException("one gRPC and one HTTP port per shard member");
             }
+            if (replicas > 1 && minInSync > replicas) {
+                throw new IllegalArgumentException("min-in-sync " + minInSync + " exceeds " + replicas + " members");
+            }
+        }
+
+        /** Standalone shards, one process each. */
+        public static Spec standalone(int shards, Path dataDir, String host, int http, int resp, int grpc,
+                int[] shardGrpc, int[] shardHttp, List<String> extraArgs) {
+            return new Spec(shards, 1, "none", 1, dataDir, host, http, resp, grpc, shardGrpc, shardHttp, extraArgs);
+        }
+
+        public boolean replicated() {
+            return replicas > 1;
         }
     }
 
@@ -43,13 +58,19 @@ public final class LocalCluster implements AutoCloseable {
         final List<String> command;
         final Path log;
         final int httpPort;
-        Process process;
+        final String grpcAddress;
+        volatile Process process;
 
-        NodeProcess(String name, List<String> command, Path log, int httpPort) {
+        NodeProcess(String name, List<String> command, Path log, int httpPort, String grpcAddress) {
             this.name = name;
             this.command = command;
             this.log = log;
             this.httpPort = httpPort;
+            this.grpcAddress = grpcAddress;
+        }
+
+        public String grpcAddress() {
+            return grpcAddress;
         }
 
         public String name() {
@@ -71,8 +92,12 @@ public final class LocalCluster implements AutoCloseable {
 
     private final Spec spec;
     private final Path jar;
-    private final List<NodeProcess> shards = new ArrayList<>();
+    private final List<NodeProcess> shards = new ArrayList<>();      // standalone: one per shard
+    private final List<List<NodeProcess>> members = new ArrayList<>(); // per shard, its members
     private NodeProcess coordinator;
+    private LocalController controller;
+    private LocalController.Settings controllerSettings;
+    private long topologyVersion;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     public LocalCluster(Spec spec, Path jar) {
@@ -92,27 +117,65 @@ public final class LocalCluster implements AutoCloseable {
         return "shard-" + i;
     }
 
+    public String memberId(int shard, int member) {
+        return spec.replicated() ? shardId(shard) + "-" + member : shardId(shard);
+    }
+
+    public List<NodeProcess> members(int shard) {
+        return members.get(shard);
+    }
+
+    public LocalController controller() {
+        return controller;
+    }
+
     /** Starts every process, writes the topology, and waits until all report ready. */
     public void start(Duration timeout) throws IOException, InterruptedException {
         Files.createDirectories(spec.dataDir().resolve("logs"));
-        writeTopology(1);
         for (int i = 0; i < spec.shards(); i++) {
-            var args = new ArrayList<>(List.of("shard", "--node.id=" + shardId(i), "--bind.host=" + spec.host(),
-                    "--grpc.port=" + spec.shardGrpc()[i], "--http.port=" + spec.shardHttp()[i],
-                    "--data.dir=" + spec.dataDir().resolve(shardId(i))));
-            args.addAll(spec.extraArgs());
-            shards.add(node(shardId(i), args, spec.shardHttp()[i]));
+            var list = new ArrayList<NodeProcess>();
+            for (int j = 0; j < spec.replicas(); j++) {
+                int k = i * spec.replicas() + j;
+                String id = memberId(i, j);
+                var args = new ArrayList<>(List.of("shard", "--node.id=" + id, "--bind.host=" + spec.host(),
+                        "--grpc.port=" + spec.shardGrpc()[k], "--http.port=" + spec.shardHttp()[k],
+                        "--data.dir=" + spec.dataDir().resolve(id)));
+                if (spec.replicated()) {
+                    args.add("--replication.mode=" + spec.replication());
+                    args.add("--replication.min.in.sync=" + spec.minInSync());
+                }
+                args.addAll(spec.extraArgs());
+                var p = node(id, args, spec.shardHttp()[k], spec.host() + ":" + spec.shardGrpc()[k]);
+                list.add(p);
+                shards.add(p);
+            }
+            members.add(list);
         }
+        var initial = new ArrayList<ShardInfo>();
+        for (int i = 0; i < spec.shards(); i++) {
+            var ms = new ArrayList<Member>();
+            for (int j = 0; j < spec.replicas(); j++) {
+                ms.add(new Member(memberId(i, j), members.get(i).get(j).grpcAddress, j == 0 ? Role.PRIMARY : Role.REPLICA));
+            }
+            initial.add(new ShardInfo(shardId(i), spec.replicated() ? 0 : 1, ms));
+        }
+        writeTopology(initial);
         var cargs = new ArrayList<>(List.of("coordinator", "--node.id=coordinator", "--bind.host=" + spec.host(),
                 "--grpc.port=" + spec.coordinatorGrpc(), "--http.port=" + spec.coordinatorHttp(),
-                "--resp.port=" + spec.coordinatorResp(), "--topology.file=" + topologyFile()));
+                "--resp.port=" + spec.coordinatorResp(), "--topology.file=" + topologyFile(), "--topology.poll.ms=200"));
         cargs.addAll(spec.extraArgs());
-        coordinator = node("coordinator", cargs, spec.coordinatorHttp());
+        coordinator = node("coordinator", cargs, spec.coordinatorHttp(), spec.host() + ":" + spec.coordinatorGrpc());
         for (NodeProcess p : all()) launch(p);
         for (NodeProcess p : all()) awaitReady(p, timeout);
+        if (spec.replicated()) {
+            controller = new LocalController(this,
+                    controllerSettings != null ? controllerSettings : LocalController.Settings.from(spec));
+            controller.start();
+            controller.awaitPrimaries(timeout);
+        }
     }
 
-    private NodeProcess node(String name, List<String> args, int httpPort) {
+    private NodeProcess node(String name, List<String> args, int httpPort, String grpcAddress) {
         var cmd = new ArrayList<String>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC"));
@@ -121,21 +184,17 @@ public final class LocalCluster implements AutoCloseable {
         cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(args);
         cmd.add("--parent.pid=" + ProcessHandle.current().pid());
-        return new NodeProcess(name, cmd, spec.dataDir().resolve("logs").resolve(name + ".log"), httpPort);
+        return new NodeProcess(name, cmd, spec.dataDir().resolve("logs").resolve(name + ".log"), httpPort, grpcAddress);
     }
 
-    private void writeTopology(long version) throws IOException {
-        var list = new ArrayList<ShardInfo>();
-        for (int i = 0; i < spec.shards(); i++) {
-            String address = spec.host() + ":" + spec.shardGrpc()[i];
-            list.add(new ShardInfo(shardId(i), 1, List.of(new Member(shardId(i) + "-0", address, Role.PRIMARY))));
-        }
+    /** Publishes a new topology version (atomically: coordinators never read half a file). */
+    synchronized void writeTopology(List<ShardInfo> shardInfos) throws IOException {
         Path tmp = topologyFile().resolveSibling("topology.json.tmp");
-        Files.writeString(tmp, TopologyJson.write(new Topology(version, 256, list)));
+        Files.writeString(tmp, TopologyJson.write(new Topology(++topologyVersion, 256, shardInfos)));
         Files.move(tmp, topologyFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private void launch(NodeProcess p) throws IOException {
+    void launch(NodeProcess p) throws IOException {
         p.process = new ProcessBuilder(p.command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(p.log.toFile()))
@@ -187,6 +246,26 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** kill -STOP: the process is frozen (a long GC pause, a hung VM) but not dead. */
+    public void pause(NodeProcess p) throws IOException, InterruptedException {
+        signal(p, "STOP");
+    }
+
+    /** kill -CONT */
+    public void resume(NodeProcess p) throws IOException, InterruptedException {
+        signal(p, "CONT");
+    }
+
+    private static void signal(NodeProcess p, String sig) throws IOException, InterruptedException {
+        var k = new ProcessBuilder("kill", "-" + sig, Long.toString(p.pid())).inheritIO().start();
+        if (k.waitFor() != 0) throw new IOException("kill -" + sig + " " + p.pid() + " failed");
+    }
+
+    /** Controller tunables used when the cluster is replicated; set before start. */
+    public void controllerSettings(LocalController.Settings s) {
+        this.controllerSettings = s;
+    }
+
     /** Starts a stopped node again with the same command (and data) and waits until it is ready. */
     public void restart(NodeProcess p, Duration timeout) throws IOException, InterruptedException {
         if (p.alive()) throw new IllegalStateException(p.name + " is still running");
@@ -199,7 +278,8 @@ public final class LocalCluster implements AutoCloseable {
         var out = new TreeMap<String, String>();
         for (int i = 0; i < shards.size(); i++) {
             var p = shards.get(i);
-            out.put(p.name, String.format("role=primary pid=%d grpc=%s:%d http=%s:%d log=%s", p.pid(), spec.host(),
+            String role = controller == null ? "primary" : controller.roleOf(p.name);
+            out.put(p.name, String.format("role=%s pid=%d grpc=%s:%d http=%s:%d log=%s", role, p.pid(), spec.host(),
                     spec.shardGrpc()[i], spec.host(), spec.shardHttp()[i], p.log));
         }
         out.put("coordinator", String.format("pid=%d resp=%s:%d http=%s:%d grpc=%s:%d log=%s", coordinator.pid(),
@@ -211,6 +291,7 @@ public final class LocalCluster implements AutoCloseable {
     /** Stops every process: SIGTERM, then kill -9 after a grace period. */
     @Override
     public void close() throws InterruptedException {
+        if (controller != null) controller.close();
         var procs = all();
         for (NodeProcess p : procs) if (p.alive()) p.process.destroy();
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

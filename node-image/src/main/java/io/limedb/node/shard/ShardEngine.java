@@ -17,6 +17,8 @@ import io.limedb.core.ring.RingRange;
 import io.limedb.node.config.Limits;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
+import io.limedb.node.replication.ReplicationSettings;
+import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.KeyValueStore;
 import io.limedb.node.storage.KeyValueStore.Mutation;
 import io.limedb.node.storage.RocksDbStore;
@@ -42,13 +44,21 @@ public final class ShardEngine {
 
     private final String nodeId;
     private final KeyValueStore store;
+    private final ShardReplication replication;
     private final Limits limits;
     private final LongSupplier clockMs;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
 
+    /** A standalone shard (no replication). */
     public ShardEngine(String nodeId, KeyValueStore store, Limits limits, LongSupplier clockMs) {
+        this(nodeId, store, new ShardReplication(nodeId, store, ReplicationSettings.standalone()), limits, clockMs);
+    }
+
+    public ShardEngine(String nodeId, KeyValueStore store, ShardReplication replication, Limits limits,
+            LongSupplier clockMs) {
         this.nodeId = nodeId;
         this.store = store;
+        this.replication = replication;
         this.limits = limits;
         this.clockMs = clockMs;
         for (int i = 0; i < STRIPES; i++) stripes[i] = new ReentrantLock();
@@ -56,6 +66,10 @@ public final class ShardEngine {
 
     public KeyValueStore store() {
         return store;
+    }
+
+    public ShardReplication replication() {
+        return replication;
     }
 
     /**
@@ -100,7 +114,7 @@ public final class ShardEngine {
         OpResult outcome = APPLIED;
         locks.forEach(i -> stripes[i].lock()); // ascending order: no deadlock with other batches
         try {
-            store.write(mutations);
+            replication.write(new ArrayList<>(mutations));
         } catch (RuntimeException e) {
             outcome = OpResult.newBuilder().setError(asLime(e).toProto()).build();
         } finally {
@@ -168,7 +182,7 @@ public final class ShardEngine {
                     return PutResponse.newBuilder().setApplied(false).build();
                 }
             }
-            store.put(sk, encoded);
+            replication.write(List.of(Mutation.put(sk, encoded)));
             return PutResponse.newBuilder().setApplied(true).build();
         } finally {
             lock.unlock();
@@ -182,7 +196,7 @@ public final class ShardEngine {
         lock.lock();
         try {
             boolean existed = read(sk) != null;
-            if (existed) store.delete(sk);
+            if (existed) replication.write(List.of(Mutation.delete(sk)));
             return DeleteResponse.newBuilder().setExisted(existed).build();
         } finally {
             lock.unlock();
@@ -204,7 +218,8 @@ public final class ShardEngine {
                 throw new LimeException(ErrorCode.OVERFLOW, "increment or decrement would overflow");
             }
             long expiry = old == null ? 0 : old.expireAtMs(); // like Redis, INCR keeps the key's TTL
-            store.put(sk, new StoredValue(Long.toString(next).getBytes(StandardCharsets.US_ASCII), expiry).encode());
+            replication.write(List.of(Mutation.put(sk,
+                    new StoredValue(Long.toString(next).getBytes(StandardCharsets.US_ASCII), expiry).encode())));
             return IncrementResponse.newBuilder().setValue(next).build();
         } finally {
             lock.unlock();
@@ -243,7 +258,7 @@ public final class ShardEngine {
         }
         locks.forEach(i -> stripes[i].lock()); // ascending order: no deadlock between batches
         try {
-            store.write(mutations);
+            replication.write(mutations);
         } finally {
             locks.descendingSet().forEach(i -> stripes[i].unlock());
         }

@@ -13,6 +13,7 @@ import io.limedb.api.v1.IncrementResponse;
 import io.limedb.api.v1.MultiGetRequest;
 import io.limedb.api.v1.MultiGetResponse;
 import io.limedb.api.v1.Op;
+import io.limedb.api.v1.OpResult;
 import io.limedb.api.v1.PutRequest;
 import io.limedb.api.v1.PutResponse;
 import io.limedb.api.v1.ScanChunk;
@@ -23,86 +24,161 @@ import io.limedb.api.v1.StatsResponse;
 import io.limedb.api.v1.WriteBatchRequest;
 import io.limedb.api.v1.WriteBatchResponse;
 import io.limedb.core.ring.RingRange;
+import io.limedb.node.errors.LimeException;
 import io.limedb.node.metrics.NodeMetrics;
+import io.limedb.node.replication.ShardReplication;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** The shard's gRPC front: converts, delegates to {@link ShardEngine}, maps errors to status codes. */
+/**
+ * The shard's gRPC front: converts, checks the batch may be served here (role, epoch), runs it on
+ * {@link ShardEngine}, and answers once everything the batch saw is committed.
+ */
 public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     private static final int SCAN_CHUNK = 512;
 
     private final ShardEngine engine;
+    private final ShardReplication replication;
     private final NodeMetrics metrics;
 
     public ShardGrpcService(ShardEngine engine, NodeMetrics metrics) {
         this.engine = engine;
+        this.replication = engine.replication();
         this.metrics = metrics;
     }
 
     @Override
     public void get(GetRequest req, StreamObserver<GetResponse> out) {
-        unary("get", out, () -> engine.get(req.getKey().toByteArray()));
+        single(Op.newBuilder().setGet(req).build(), out, OpResult::getGet);
     }
 
     @Override
     public void put(PutRequest req, StreamObserver<PutResponse> out) {
-        unary("put", out, () -> engine.put(req));
+        single(Op.newBuilder().setPut(req).build(), out, OpResult::getPut);
     }
 
     @Override
     public void delete(DeleteRequest req, StreamObserver<DeleteResponse> out) {
-        unary("delete", out, () -> engine.delete(req.getKey().toByteArray()));
+        single(Op.newBuilder().setDelete(req).build(), out, OpResult::getDelete);
     }
 
     @Override
     public void increment(IncrementRequest req, StreamObserver<IncrementResponse> out) {
-        unary("increment", out, () -> engine.increment(req.getKey().toByteArray(), req.getDelta()));
+        single(Op.newBuilder().setIncrement(req).build(), out, OpResult::getIncrement);
     }
 
     @Override
     public void multiGet(MultiGetRequest req, StreamObserver<MultiGetResponse> out) {
-        unary("multi_get", out, () -> MultiGetResponse.newBuilder()
+        committed("multi_get", false, out, () -> MultiGetResponse.newBuilder()
                 .addAllValues(engine.multiGet(req.getKeysList().stream().map(b -> b.toByteArray()).toList())).build());
     }
 
     @Override
     public void writeBatch(WriteBatchRequest req, StreamObserver<WriteBatchResponse> out) {
-        unary("write_batch", out, () -> engine.writeBatch(req.getOpsList()));
+        committed("write_batch", true, out, () -> engine.writeBatch(req.getOpsList()));
     }
 
     @Override
     public void execute(ExecuteRequest req, StreamObserver<ExecuteResponse> out) {
-        unary("execute", out, () -> run(req));
+        run(req).whenComplete((r, t) -> {
+            out.onNext(r);
+            out.onCompleted();
+        });
     }
 
     @Override
     public StreamObserver<ExecuteRequest> pipeline(StreamObserver<ExecuteResponse> out) {
         return new StreamObserver<>() {
+            // Answers leave in request order although commits complete on other threads.
+            private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
             @Override
             public void onNext(ExecuteRequest req) {
-                out.onNext(run(req));
+                var answer = run(req);
+                tail = tail.thenCombine(answer, (v, r) -> r).thenAccept(r -> {
+                    try {
+                        out.onNext(r);
+                    } catch (RuntimeException ignored) {
+                        // the coordinator went away
+                    }
+                });
             }
 
             @Override
             public void onError(Throwable t) {
-                // The client went away; nothing is pending on our side.
+                // The client went away; its pending answers have nowhere to go.
             }
 
             @Override
             public void onCompleted() {
-                out.onCompleted();
+                tail.thenRun(out::onCompleted);
             }
         };
     }
 
-    private ExecuteResponse run(ExecuteRequest req) {
+    /** Runs a batch; never fails: a refused batch is an answer with a batch error. */
+    private CompletableFuture<ExecuteResponse> run(ExecuteRequest req) {
         long start = System.nanoTime();
-        var results = engine.executeAll(req.getOpsList());
-        long perOp = (System.nanoTime() - start) / Math.max(1, results.size());
-        for (int i = 0; i < results.size(); i++) {
-            Op op = req.getOps(i);
-            metrics.request("grpc", op.getOpCase().name().toLowerCase(java.util.Locale.ROOT), !results.get(i).hasError(), perOp);
+        List<OpResult> results;
+        try {
+            boolean writes = req.getOpsList().stream().anyMatch(op -> op.getOpCase() != Op.OpCase.GET);
+            replication.checkBatch(req.getEpoch(), req.getReplicaRead(), writes);
+            results = engine.executeAll(req.getOpsList());
+        } catch (RuntimeException e) {
+            metrics.error("grpc", LimeException.of(e).code().name());
+            return CompletableFuture.completedFuture(
+                    ExecuteResponse.newBuilder().setError(ShardEngine.translate(e).toProto()).build());
         }
-        return ExecuteResponse.newBuilder().addAllResults(results).build();
+        var response = ExecuteResponse.newBuilder().addAllResults(results).build();
+        CompletableFuture<Void> commit = req.getReplicaRead() ? CompletableFuture.completedFuture(null)
+                : replication.awaitCommit(replication.visibleSeq());
+        return commit.handle((v, t) -> {
+            long perOp = (System.nanoTime() - start) / Math.max(1, results.size());
+            for (int i = 0; i < results.size(); i++) {
+                metrics.request("grpc", req.getOps(i).getOpCase().name().toLowerCase(Locale.ROOT),
+                        t == null && !results.get(i).hasError(), perOp);
+            }
+            return t == null ? response
+                    : ExecuteResponse.newBuilder().setError(LimeException.of(t).toProto()).build();
+        });
+    }
+
+    private <T> void single(Op op, StreamObserver<T> out, Function<OpResult, T> pick) {
+        run(ExecuteRequest.newBuilder().addOps(op).build()).whenComplete((r, t) -> {
+            if (r.hasError()) {
+                out.onError(LimeException.fromProto(r.getError()).toStatus());
+            } else if (r.getResults(0).hasError()) {
+                out.onError(LimeException.fromProto(r.getResults(0).getError()).toStatus());
+            } else {
+                out.onNext(pick.apply(r.getResults(0)));
+                out.onCompleted();
+            }
+        });
+    }
+
+    private <T> void committed(String op, boolean writes, StreamObserver<T> out, Supplier<T> call) {
+        long start = System.nanoTime();
+        T result;
+        try {
+            replication.checkBatch(0, false, writes);
+            result = call.get();
+        } catch (RuntimeException e) {
+            metrics.request("grpc", op, false, System.nanoTime() - start);
+            out.onError(ShardEngine.translate(e).toStatus());
+            return;
+        }
+        replication.awaitCommit(replication.visibleSeq()).whenComplete((v, t) -> {
+            metrics.request("grpc", op, t == null, System.nanoTime() - start);
+            if (t != null) {
+                out.onError(LimeException.of(t).toStatus());
+            } else {
+                out.onNext(result);
+                out.onCompleted();
+            }
+        });
     }
 
     @Override
@@ -122,21 +198,11 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
 
     @Override
     public void stats(StatsRequest req, StreamObserver<StatsResponse> out) {
-        unary("stats", out, engine::stats);
-    }
-
-    private <T> void unary(String op, StreamObserver<T> out, Supplier<T> call) {
-        long start = System.nanoTime();
-        T result;
         try {
-            result = call.get();
+            out.onNext(engine.stats());
+            out.onCompleted();
         } catch (RuntimeException e) {
-            metrics.request("grpc", op, false, System.nanoTime() - start);
             out.onError(ShardEngine.translate(e).toStatus());
-            return;
         }
-        metrics.request("grpc", op, true, System.nanoTime() - start);
-        out.onNext(result);
-        out.onCompleted();
     }
 }

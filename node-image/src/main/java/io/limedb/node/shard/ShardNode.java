@@ -12,6 +12,9 @@ import io.limedb.node.config.Limits;
 import io.limedb.node.config.NodeConfig;
 import io.limedb.node.http.HttpServer;
 import io.limedb.node.metrics.NodeMetrics;
+import io.limedb.node.replication.ReplicationGrpcService;
+import io.limedb.node.replication.ReplicationSettings;
+import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.RocksDbStore;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -29,6 +32,7 @@ public final class ShardNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShardNode.class);
 
     private final RocksDbStore store;
+    private final ShardReplication replication;
     private final EventLoopGroup loops;
     private final Server grpc;
     private final HttpServer http;
@@ -45,7 +49,8 @@ public final class ShardNode implements AutoCloseable {
         var limits = Limits.from(c);
         var metrics = new NodeMetrics("shard", id);
         metrics.bindRocksDb(store);
-        var engine = new ShardEngine(id, store, limits, System::currentTimeMillis);
+        replication = new ShardReplication(id, store, ReplicationSettings.from(c));
+        var engine = new ShardEngine(id, store, replication, limits, System::currentTimeMillis);
         loops = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(c.get(BIND_HOST), c.get(GRPC_PORT)))
                 .bossEventLoopGroup(loops)
@@ -54,6 +59,7 @@ public final class ShardNode implements AutoCloseable {
                 .directExecutor() // handlers are short RocksDB calls: no thread hop per call
                 .maxInboundMessageSize(Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2))
                 .addService(new ShardGrpcService(engine, metrics))
+                .addService(new ReplicationGrpcService(replication))
                 .build()
                 .start();
         http = new HttpServer(c.get(BIND_HOST), c.get(HTTP_PORT), loops, metrics, () -> true, 1 << 20, List.of());
@@ -74,6 +80,7 @@ public final class ShardNode implements AutoCloseable {
         http.close();
         grpc.shutdown();
         if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) grpc.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+        replication.close();
         store.close(); // after the server: no call is still using the database
         loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         LOG.info("shard stopped; RocksDB closed at {}", store.directory());

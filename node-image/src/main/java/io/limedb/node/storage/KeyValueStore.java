@@ -9,14 +9,25 @@ import java.util.Map;
  */
 public interface KeyValueStore extends AutoCloseable {
 
+    /** Separate keyspaces of one store, written atomically together: user data, replication log, metadata. */
+    enum Space { DATA, LOG, META }
+
     /** A change in an atomic batch: a put when value is non-null, a delete otherwise. */
-    record Mutation(byte[] key, byte[] value) {
+    record Mutation(Space space, byte[] key, byte[] value) {
         public static Mutation put(byte[] key, byte[] value) {
-            return new Mutation(key, value);
+            return new Mutation(Space.DATA, key, value);
         }
 
         public static Mutation delete(byte[] key) {
-            return new Mutation(key, null);
+            return new Mutation(Space.DATA, key, null);
+        }
+
+        public static Mutation put(Space space, byte[] key, byte[] value) {
+            return new Mutation(space, key, value);
+        }
+
+        public static Mutation delete(Space space, byte[] key) {
+            return new Mutation(space, key, null);
         }
     }
 
@@ -28,6 +39,8 @@ public interface KeyValueStore extends AutoCloseable {
 
     byte[] get(byte[] key);
 
+    byte[] get(Space space, byte[] key);
+
     List<byte[]> multiGet(List<byte[]> keys);
 
     void put(byte[] key, byte[] value);
@@ -36,10 +49,28 @@ public interface KeyValueStore extends AutoCloseable {
 
     void write(List<Mutation> batch);
 
+    /** Writes a batch, forcing an fsync of the WAL when sync is true (epochs, roles). */
+    void write(List<Mutation> batch, boolean sync);
+
     /** Visits entries with fromInclusive <= key < toExclusive (null = unbounded) in order. */
     void scan(byte[] fromInclusive, byte[] toExclusive, EntryVisitor visitor);
 
+    void scan(Space space, byte[] fromInclusive, byte[] toExclusive, EntryVisitor visitor);
+
     void deleteRange(byte[] fromInclusive, byte[] toExclusive);
+
+    void deleteRange(Space space, byte[] fromInclusive, byte[] toExclusive);
+
+    /** A consistent view of the data as of now; close it to release it. */
+    StoreSnapshot snapshot();
+
+    /** A point-in-time read view. */
+    interface StoreSnapshot extends AutoCloseable {
+        void scan(Space space, byte[] fromInclusive, byte[] toExclusive, EntryVisitor visitor);
+
+        @Override
+        void close();
+    }
 
     long estimatedKeys();
 

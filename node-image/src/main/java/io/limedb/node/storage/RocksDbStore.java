@@ -8,6 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
 import org.rocksdb.LRUCache;
@@ -49,9 +53,15 @@ public final class RocksDbStore implements KeyValueStore {
     private final BloomFilter bloom;
     private final Statistics statistics;
     private final Options options;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions cfOptions;
+    private final ColumnFamilyOptions smallCfOptions;
     private final WriteOptions writeOptions;
+    private final WriteOptions syncWriteOptions;
     private final ReadOptions readOptions;
     private final RocksDB db;
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final ColumnFamilyHandle[] spaces = new ColumnFamilyHandle[Space.values().length];
 
     private RocksDbStore(Path dir, Settings s) throws RocksDBException {
         this.dir = dir;
@@ -64,17 +74,31 @@ public final class RocksDbStore implements KeyValueStore {
                 .setFilterPolicy(bloom)
                 .setCacheIndexAndFilterBlocks(true)
                 .setPinL0FilterAndIndexBlocksInCache(true);
-        options = new Options()
+        options = new Options().setTableFormatConfig(table); // only for its table config; the DB uses the ones below
+        dbOptions = new DBOptions()
                 .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
                 .setStatistics(statistics)
-                .setTableFormatConfig(table)
-                .setCompressionType(compression(s.compression()))
-                .setWriteBufferSize(s.writeBufferBytes())
                 .setMaxBackgroundJobs(2)
                 .setBytesPerSync(1 << 20);
+        cfOptions = new ColumnFamilyOptions()
+                .setTableFormatConfig(table)
+                .setCompressionType(compression(s.compression()))
+                .setWriteBufferSize(s.writeBufferBytes());
+        smallCfOptions = new ColumnFamilyOptions().setWriteBufferSize(Math.min(s.writeBufferBytes(), 16L << 20));
         writeOptions = new WriteOptions().setSync(s.syncWrites());
+        syncWriteOptions = new WriteOptions().setSync(true);
         readOptions = new ReadOptions();
-        db = RocksDB.open(options, dir.toString());
+        var descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),  // DATA
+                new ColumnFamilyDescriptor("log".getBytes(java.nio.charset.StandardCharsets.US_ASCII), smallCfOptions),
+                new ColumnFamilyDescriptor("meta".getBytes(java.nio.charset.StandardCharsets.US_ASCII), smallCfOptions));
+        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        for (int i = 0; i < spaces.length; i++) spaces[i] = handles.get(i);
+    }
+
+    private ColumnFamilyHandle cf(Space space) {
+        return spaces[space.ordinal()];
     }
 
     /** Opens (creating if needed) the database in dir. */
@@ -108,8 +132,13 @@ public final class RocksDbStore implements KeyValueStore {
 
     @Override
     public byte[] get(byte[] key) {
+        return get(Space.DATA, key);
+    }
+
+    @Override
+    public byte[] get(Space space, byte[] key) {
         try {
-            return db.get(readOptions, key);
+            return db.get(cf(space), readOptions, key);
         } catch (RocksDBException e) {
             throw fail("get", e);
         }
@@ -118,7 +147,9 @@ public final class RocksDbStore implements KeyValueStore {
     @Override
     public List<byte[]> multiGet(List<byte[]> keys) {
         try {
-            return db.multiGetAsList(readOptions, keys);
+            var cfs = new ArrayList<ColumnFamilyHandle>(keys.size());
+            for (int i = 0; i < keys.size(); i++) cfs.add(cf(Space.DATA));
+            return db.multiGetAsList(readOptions, cfs, keys);
         } catch (RocksDBException e) {
             throw fail("multiGet", e);
         }
@@ -144,12 +175,17 @@ public final class RocksDbStore implements KeyValueStore {
 
     @Override
     public void write(List<Mutation> batch) {
+        write(batch, false);
+    }
+
+    @Override
+    public void write(List<Mutation> batch, boolean sync) {
         try (var wb = new WriteBatch()) {
             for (Mutation m : batch) {
-                if (m.value() == null) wb.delete(m.key());
-                else wb.put(m.key(), m.value());
+                if (m.value() == null) wb.delete(cf(m.space()), m.key());
+                else wb.put(cf(m.space()), m.key(), m.value());
             }
-            db.write(writeOptions, wb);
+            db.write(sync ? syncWriteOptions : writeOptions, wb);
         } catch (RocksDBException e) {
             throw fail("write batch", e);
         }
@@ -157,9 +193,19 @@ public final class RocksDbStore implements KeyValueStore {
 
     @Override
     public void scan(byte[] fromInclusive, byte[] toExclusive, EntryVisitor visitor) {
+        scan(Space.DATA, fromInclusive, toExclusive, visitor);
+    }
+
+    @Override
+    public void scan(Space space, byte[] fromInclusive, byte[] toExclusive, EntryVisitor visitor) {
+        scanWith(space, null, fromInclusive, toExclusive, visitor);
+    }
+
+    private void scanWith(Space space, org.rocksdb.Snapshot snap, byte[] fromInclusive, byte[] toExclusive,
+            EntryVisitor visitor) {
         try (var upper = toExclusive == null ? null : new Slice(toExclusive);
-             var ro = new ReadOptions().setIterateUpperBound(upper);
-             RocksIterator it = db.newIterator(ro)) {
+             var ro = new ReadOptions().setIterateUpperBound(upper).setSnapshot(snap);
+             RocksIterator it = db.newIterator(cf(space), ro)) {
             if (fromInclusive == null) it.seekToFirst();
             else it.seek(fromInclusive);
             for (; it.isValid(); it.next()) {
@@ -172,20 +218,42 @@ public final class RocksDbStore implements KeyValueStore {
     }
 
     @Override
+    public StoreSnapshot snapshot() {
+        var snap = db.getSnapshot();
+        return new StoreSnapshot() {
+            @Override
+            public void scan(Space space, byte[] fromInclusive, byte[] toExclusive, EntryVisitor visitor) {
+                scanWith(space, snap, fromInclusive, toExclusive, visitor);
+            }
+
+            @Override
+            public void close() {
+                db.releaseSnapshot(snap);
+            }
+        };
+    }
+
+    @Override
     public void deleteRange(byte[] fromInclusive, byte[] toExclusive) {
+        deleteRange(Space.DATA, fromInclusive, toExclusive);
+    }
+
+    @Override
+    public void deleteRange(Space space, byte[] fromInclusive, byte[] toExclusive) {
+        var h = cf(space);
         try {
             byte[] from = fromInclusive == null ? new byte[0] : fromInclusive;
             if (toExclusive == null) {
                 // No upper bound: delete up to and including the last key present.
-                try (RocksIterator it = db.newIterator(readOptions)) {
+                try (RocksIterator it = db.newIterator(h, readOptions)) {
                     it.seekToLast();
                     if (!it.isValid()) return;
                     byte[] last = it.key();
-                    db.deleteRange(writeOptions, from, last);
-                    db.delete(writeOptions, last);
+                    db.deleteRange(h, writeOptions, from, last);
+                    db.delete(h, writeOptions, last);
                 }
             } else {
-                db.deleteRange(writeOptions, from, toExclusive);
+                db.deleteRange(h, writeOptions, from, toExclusive);
             }
         } catch (RocksDBException e) {
             throw fail("deleteRange", e);
@@ -195,7 +263,7 @@ public final class RocksDbStore implements KeyValueStore {
     @Override
     public long estimatedKeys() {
         try {
-            return db.getLongProperty("rocksdb.estimate-num-keys");
+            return db.getLongProperty(cf(Space.DATA), "rocksdb.estimate-num-keys");
         } catch (RocksDBException e) {
             throw fail("property", e);
         }
@@ -203,7 +271,7 @@ public final class RocksDbStore implements KeyValueStore {
 
     public long longProperty(String name) {
         try {
-            return db.getLongProperty(name);
+            return db.getLongProperty(cf(Space.DATA), name);
         } catch (RocksDBException e) {
             throw fail("property " + name, e);
         }
@@ -214,7 +282,7 @@ public final class RocksDbStore implements KeyValueStore {
         var out = new LinkedHashMap<String, String>();
         for (String p : PROPERTIES) {
             try {
-                out.put(p, db.getProperty(p));
+                out.put(p, db.getProperty(cf(Space.DATA), p));
             } catch (RocksDBException e) {
                 out.put(p, "unavailable: " + e.getMessage());
             }
@@ -234,7 +302,10 @@ public final class RocksDbStore implements KeyValueStore {
     public void close() {
         // Close in reverse order of creation; the DB first so nothing uses the options after.
         var errors = new ArrayList<Throwable>();
-        for (AutoCloseable c : new AutoCloseable[] {db, readOptions, writeOptions, options, statistics, bloom, cache}) {
+        var closeables = new ArrayList<AutoCloseable>(handles);
+        closeables.addAll(List.of(db, readOptions, writeOptions, syncWriteOptions, cfOptions, smallCfOptions, dbOptions,
+                options, statistics, bloom, cache));
+        for (AutoCloseable c : closeables) {
             try {
                 c.close();
             } catch (Exception e) {

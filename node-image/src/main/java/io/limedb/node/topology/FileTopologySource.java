@@ -44,6 +44,11 @@ public final class FileTopologySource implements TopologySource {
         poller.scheduleWithFixedDelay(this::poll, pollMs, pollMs, TimeUnit.MILLISECONDS);
     }
 
+    /** Re-reads the file now (also done every poll interval). */
+    public void refresh() {
+        poll();
+    }
+
     private synchronized void poll() {
         byte[] content;
         try {

@@ -24,12 +24,18 @@ final class TestCluster {
     }
 
     static LocalCluster.Spec spec(Path dataDir, int shards, List<String> extraArgs) throws IOException {
-        int[] g = new int[shards], h = new int[shards];
-        for (int i = 0; i < shards; i++) {
+        return spec(dataDir, shards, 1, "none", 1, extraArgs);
+    }
+
+    static LocalCluster.Spec spec(Path dataDir, int shards, int replicas, String mode, int minInSync,
+            List<String> extraArgs) throws IOException {
+        int[] g = new int[shards * replicas], h = new int[shards * replicas];
+        for (int i = 0; i < g.length; i++) {
             g[i] = freePort();
             h[i] = freePort();
         }
-        return new LocalCluster.Spec(shards, dataDir, "127.0.0.1", freePort(), freePort(), freePort(), g, h, extraArgs);
+        return new LocalCluster.Spec(shards, replicas, mode, minInSync, dataDir, "127.0.0.1", freePort(), freePort(),
+                freePort(), g, h, extraArgs);
     }
 
     static int freePort() throws IOException {

@@ -1,0 +1,221 @@
+package io.limedb.node.replication;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.limedb.api.v1.FetchKeysRequest;
+import io.limedb.api.v1.PrimaryMessage;
+import io.limedb.api.v1.RecordBatch;
+import io.limedb.api.v1.ReplicaHello;
+import io.limedb.api.v1.ReplicaMessage;
+import io.limedb.api.v1.ReplicationGrpc;
+import io.limedb.api.v1.SnapshotChunk;
+import io.limedb.api.v1.SnapshotRequest;
+import io.limedb.node.storage.KeyValueStore.Mutation;
+import io.limedb.node.storage.KeyValueStore.Space;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replica's side: keeps one Replicate stream open to the primary, applies the records it sends
+ * (data and log in one atomic write) and acknowledges them. When told its log diverged it truncates
+ * and re-fetches the keys the dropped records touched; when too far behind it copies a snapshot.
+ * Everything runs on one thread of its own, in order.
+ */
+final class Follower {
+    private static final Logger LOG = LoggerFactory.getLogger(Follower.class);
+
+    private final ShardReplication replication;
+    private final ReplicationLog log;
+    private final String primary;
+    private final long epoch;
+    private final ExecutorService thread;
+    private final ManagedChannel channel;
+    private volatile boolean stopped;
+    private volatile boolean connected;
+    private volatile long primaryLastSeq;
+    private volatile long behindSinceNanos;
+    private ClientCallStreamObserver<ReplicaMessage> stream;
+
+    Follower(ShardReplication replication, String primary, long epoch) {
+        this.replication = replication;
+        this.log = replication.log();
+        this.primary = primary;
+        this.epoch = epoch;
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            var t = new Thread(r, "follower-" + primary);
+            t.setDaemon(true);
+            return t;
+        });
+        this.channel = NettyChannelBuilder.forTarget(primary).usePlaintext().executor(thread)
+                .maxInboundMessageSize(256 << 20).build();
+    }
+
+    void start() {
+        thread.execute(this::connect);
+    }
+
+    boolean connected() {
+        return connected;
+    }
+
+    long lagRecords() {
+        return Math.max(0, primaryLastSeq - log.lastSeq());
+    }
+
+    long lagMs() {
+        long since = behindSinceNanos;
+        return since == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
+    }
+
+    private void connect() {
+        if (stopped) return;
+        channel.resetConnectBackoff();
+        ReplicationGrpc.newStub(channel).replicate(new ClientResponseObserver<ReplicaMessage, PrimaryMessage>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<ReplicaMessage> s) {
+                stream = s;
+            }
+
+            @Override
+            public void onNext(PrimaryMessage m) {
+                if (stopped) return;
+                try {
+                    handle(m);
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: replication from {} failed: {}", replication.nodeId(), primary, e.toString());
+                    stream.cancel("apply failed", e);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                connected = false;
+                if (!stopped) {
+                    LOG.debug("{}: stream to {} ended: {}", replication.nodeId(), primary, Status.fromThrowable(t));
+                    retryLater();
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                connected = false;
+                retryLater();
+            }
+        });
+        stream.onNext(ReplicaMessage.newBuilder().setHello(ReplicaHello.newBuilder()
+                .setNodeId(replication.nodeId()).setEpoch(epoch).setLastSeq(log.lastSeq())
+                .setLastEpoch(log.lastEpoch()).addAllHistory(log.history())).build());
+    }
+
+    private void retryLater() {
+        if (stopped) return;
+        thread.execute(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            connect();
+        });
+    }
+
+    private void handle(PrimaryMessage m) {
+        switch (m.getMsgCase()) {
+            case RECORDS -> apply(m.getRecords());
+            case HEARTBEAT -> {
+                connected = true;
+                primaryLastSeq = Math.max(primaryLastSeq, m.getHeartbeat().getPrimaryLastSeq());
+                replication.replicaCommit(m.getHeartbeat().getCommitSeq());
+                trackLag();
+                if (m.getHeartbeat().getEpoch() > epoch) replication.observeEpoch(m.getHeartbeat().getEpoch(), primary);
+            }
+            case TRUNCATE_TO -> truncate(m.getTruncateTo());
+            case SNAPSHOT_NEEDED -> copySnapshot();
+            case MSG_NOT_SET -> { }
+        }
+    }
+
+    private void apply(RecordBatch batch) {
+        connected = true;
+        log.applyReplicated(batch.getRecordsList());
+        primaryLastSeq = Math.max(primaryLastSeq, batch.getPrimaryLastSeq());
+        replication.replicaCommit(batch.getCommitSeq());
+        trackLag();
+        stream.onNext(ReplicaMessage.newBuilder().setAckSeq(log.lastSeq()).build());
+    }
+
+    private void trackLag() {
+        if (log.lastSeq() >= primaryLastSeq) behindSinceNanos = 0;
+        else if (behindSinceNanos == 0) behindSinceNanos = System.nanoTime();
+    }
+
+    /** Drops our records after seq, then makes the keys they touched match the primary again. */
+    private void truncate(long seq) {
+        var t = log.truncateAfter(seq);
+        if (!t.keys().isEmpty()) {
+            var keys = new ArrayList<ByteString>();
+            for (ByteBuffer k : t.keys()) keys.add(ByteString.copyFrom(k.duplicate()));
+            var fetched = ReplicationGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .fetchKeys(FetchKeysRequest.newBuilder().setEpoch(epoch).addAllKeys(keys).build());
+            var data = new ArrayList<Mutation>();
+            for (var e : fetched.getEntriesList()) {
+                data.add(e.getDelete() ? Mutation.delete(e.getKey().toByteArray())
+                        : Mutation.put(e.getKey().toByteArray(), e.getValue().toByteArray()));
+            }
+            log.store().write(data, true);
+        }
+        replication.recordDiscarded(t.records());
+        LOG.warn("{}: discarded {} divergent record(s) after seq {} and re-fetched {} key(s) from {}",
+                replication.nodeId(), t.records(), seq, t.keys().size(), primary);
+    }
+
+    /** Replaces all data with the primary's snapshot, then follows from the snapshot's seq. */
+    private void copySnapshot() {
+        LOG.info("{}: copying a snapshot from {} (local log ends at {})", replication.nodeId(), primary, log.lastSeq());
+        var store = log.store();
+        store.deleteRange(Space.DATA, null, null);
+        long[] count = {0};
+        SnapshotChunk last = null;
+        var it = ReplicationGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.MINUTES)
+                .snapshot(SnapshotRequest.newBuilder().setEpoch(epoch).build());
+        while (it.hasNext()) {
+            SnapshotChunk c = it.next();
+            var data = new ArrayList<Mutation>(c.getEntriesCount());
+            for (var e : c.getEntriesList()) data.add(Mutation.put(e.getKey().toByteArray(), e.getValue().toByteArray()));
+            store.write(data);
+            count[0] += data.size();
+            last = c;
+        }
+        if (last == null || !last.getLast()) throw new IllegalStateException("snapshot from " + primary + " ended early");
+        log.resetTo(last.getSeq(), last.getSeqEpoch(), last.getHistoryList());
+        LOG.info("{}: snapshot of {} keys at seq {} copied from {}", replication.nodeId(), count[0], last.getSeq(), primary);
+    }
+
+    void stop() {
+        stopped = true;
+        connected = false;
+        var s = stream;
+        thread.execute(() -> {
+            if (s != null) s.cancel("stopped following", null);
+            channel.shutdownNow();
+            // Let the channel deliver its last callbacks on our thread before that thread goes.
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    channel.awaitTermination(5, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    // stopping anyway
+                }
+                thread.shutdown();
+            });
+        });
+    }
+}

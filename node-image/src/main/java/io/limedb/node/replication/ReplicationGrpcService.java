@@ -1,0 +1,132 @@
+package io.limedb.node.replication;
+
+import io.grpc.stub.StreamObserver;
+import io.limedb.api.v1.FetchKeysRequest;
+import io.limedb.api.v1.FetchKeysResponse;
+import io.limedb.api.v1.FollowRequest;
+import io.limedb.api.v1.MemberRole;
+import io.limedb.api.v1.Mutation;
+import io.limedb.api.v1.PrimaryMessage;
+import io.limedb.api.v1.PromoteRequest;
+import io.limedb.api.v1.ReplicaMessage;
+import io.limedb.api.v1.ReplicationGrpc;
+import io.limedb.api.v1.RoleResponse;
+import io.limedb.api.v1.SnapshotChunk;
+import io.limedb.api.v1.SnapshotRequest;
+import io.limedb.api.v1.StatusRequest;
+import io.limedb.api.v1.StatusResponse;
+import io.limedb.node.errors.ErrorCode;
+import io.limedb.node.errors.LimeException;
+import io.limedb.node.storage.KeyValueStore;
+import io.limedb.node.storage.KeyValueStore.Space;
+import java.util.ArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/** Roles, status and the replication streams over gRPC; thin: delegates to {@link ShardReplication}. */
+public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImplBase {
+    private static final int SNAPSHOT_CHUNK = 1000;
+
+    private final ShardReplication replication;
+    private final ExecutorService slow = Executors.newCachedThreadPool(r -> {
+        var t = new Thread(r, "replication-admin");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public ReplicationGrpcService(ShardReplication replication) {
+        this.replication = replication;
+    }
+
+    @Override
+    public void status(StatusRequest req, StreamObserver<StatusResponse> out) {
+        unary(out, replication::status);
+    }
+
+    @Override
+    public void promote(PromoteRequest req, StreamObserver<RoleResponse> out) {
+        // Off the event loop: persisting the epoch is an fsync.
+        slow.execute(() -> unary(out, () -> RoleResponse.newBuilder().setStatus(replication.promote(req.getEpoch())).build()));
+    }
+
+    @Override
+    public void follow(FollowRequest req, StreamObserver<RoleResponse> out) {
+        slow.execute(() -> unary(out, () -> RoleResponse.newBuilder()
+                .setStatus(replication.follow(req.getPrimaryAddress(), req.getEpoch())).build()));
+    }
+
+    @Override
+    public StreamObserver<ReplicaMessage> replicate(StreamObserver<PrimaryMessage> out) {
+        return replication.sessions().open(out);
+    }
+
+    @Override
+    public void fetchKeys(FetchKeysRequest req, StreamObserver<FetchKeysResponse> out) {
+        unary(out, () -> {
+            requirePrimary(req.getEpoch());
+            var b = FetchKeysResponse.newBuilder().setLastSeq(replication.log().lastSeq());
+            for (var k : req.getKeysList()) {
+                byte[] v = replication.store().get(k.toByteArray());
+                var m = Mutation.newBuilder().setKey(k);
+                if (v == null) m.setDelete(true);
+                else m.setValue(com.google.protobuf.ByteString.copyFrom(v));
+                b.addEntries(m);
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void snapshot(SnapshotRequest req, StreamObserver<SnapshotChunk> out) {
+        slow.execute(() -> {
+            try {
+                requirePrimary(req.getEpoch());
+                KeyValueStore.StoreSnapshot snap;
+                long seq, seqEpoch;
+                var log = replication.log();
+                synchronized (log) { // no append between the view and its seq
+                    snap = replication.store().snapshot();
+                    seq = log.lastSeq();
+                    seqEpoch = log.lastEpoch();
+                }
+                try (snap) {
+                    var chunk = new ArrayList<Mutation>(SNAPSHOT_CHUNK);
+                    snap.scan(Space.DATA, null, null, (k, v) -> {
+                        chunk.add(Mutation.newBuilder().setKey(com.google.protobuf.ByteString.copyFrom(k))
+                                .setValue(com.google.protobuf.ByteString.copyFrom(v)).build());
+                        if (chunk.size() >= SNAPSHOT_CHUNK) {
+                            out.onNext(SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk).build());
+                            chunk.clear();
+                        }
+                        return true;
+                    });
+                    out.onNext(SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk)
+                            .setLast(true).addAllHistory(log.history()).build());
+                }
+                out.onCompleted();
+            } catch (RuntimeException e) {
+                out.onError(LimeException.of(e).toStatus());
+            }
+        });
+    }
+
+    private void requirePrimary(long epoch) {
+        if (replication.role() != MemberRole.PRIMARY || epoch < replication.log().epoch()) {
+            throw new LimeException(ErrorCode.NOT_PRIMARY, replication.nodeId() + " is not the primary at epoch " + epoch);
+        }
+    }
+
+    private static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
+        T result;
+        try {
+            result = call.get();
+        } catch (RuntimeException e) {
+            out.onError(LimeException.of(e).toStatus());
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+
+}

@@ -1,0 +1,261 @@
+package io.limedb.node.replication;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.limedb.api.v1.EpochStart;
+import io.limedb.api.v1.LogRecord;
+import io.limedb.node.storage.KeyValueStore;
+import io.limedb.node.storage.KeyValueStore.Mutation;
+import io.limedb.node.storage.KeyValueStore.Space;
+import io.limedb.node.storage.StorageException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The shard's replication log: every atomic write group as a record (seq, epoch, mutations), kept in
+ * the LOG keyspace of the same RocksDB and written in the same batch as the data it describes, so
+ * data and log never disagree. Also holds the persisted epoch and the epoch history (where each
+ * epoch's records start), which is how a rejoining node finds where its log diverged.
+ */
+public final class ReplicationLog {
+    private static final byte[] APPLIED = key("applied");   // last seq (8) + its epoch (8)
+    private static final byte[] EPOCH = key("epoch");       // highest epoch seen (8)
+    private static final byte[] HISTORY = key("epochs");    // (epoch, start seq) pairs
+
+    private final KeyValueStore store;
+    private final TreeMap<Long, Long> history = new TreeMap<>(); // epoch -> first seq written in it
+    private long lastSeq;
+    private long lastEpoch;
+    private long epoch;
+    private long firstSeq; // lowest seq still in the log
+
+    public ReplicationLog(KeyValueStore store) {
+        this.store = store;
+        byte[] applied = store.get(Space.META, APPLIED);
+        if (applied != null) {
+            var b = ByteBuffer.wrap(applied);
+            lastSeq = b.getLong();
+            lastEpoch = b.getLong();
+        }
+        byte[] e = store.get(Space.META, EPOCH);
+        epoch = e == null ? 0 : ByteBuffer.wrap(e).getLong();
+        byte[] h = store.get(Space.META, HISTORY);
+        if (h != null) {
+            var b = ByteBuffer.wrap(h);
+            while (b.remaining() >= 16) history.put(b.getLong(), b.getLong());
+        }
+        long[] first = {lastSeq + 1};
+        store.scan(Space.LOG, null, null, (k, v) -> {
+            first[0] = ByteBuffer.wrap(k).getLong();
+            return false;
+        });
+        firstSeq = first[0];
+    }
+
+    private static byte[] key(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static byte[] seqKey(long seq) {
+        return ByteBuffer.allocate(8).putLong(seq).array();
+    }
+
+    public KeyValueStore store() {
+        return store;
+    }
+
+    public synchronized long lastSeq() {
+        return lastSeq;
+    }
+
+    public synchronized long lastEpoch() {
+        return lastEpoch;
+    }
+
+    public synchronized long epoch() {
+        return epoch;
+    }
+
+    public synchronized long firstSeq() {
+        return firstSeq;
+    }
+
+    /** Persists a higher epoch (fsync) before anyone acts on it; returns false if it is not higher. */
+    public synchronized boolean raiseEpoch(long e) {
+        if (e <= epoch) return false;
+        store.write(List.of(Mutation.put(Space.META, EPOCH, ByteBuffer.allocate(8).putLong(e).array())), true);
+        epoch = e;
+        return true;
+    }
+
+    /** Appends a record written by this node as primary, with its data, atomically. Returns its seq. */
+    public synchronized long append(long recordEpoch, List<Mutation> data) {
+        var record = LogRecord.newBuilder().setSeq(lastSeq + 1).setEpoch(recordEpoch);
+        for (Mutation m : data) {
+            var pm = io.limedb.api.v1.Mutation.newBuilder().setKey(ByteString.copyFrom(m.key()));
+            if (m.value() == null) pm.setDelete(true);
+            else pm.setValue(ByteString.copyFrom(m.value()));
+            record.addMutations(pm);
+        }
+        write(List.of(record.build()), data);
+        return lastSeq;
+    }
+
+    /** Applies records received from the primary, in order, with their data, atomically. */
+    public synchronized void applyReplicated(List<LogRecord> records) {
+        if (records.isEmpty()) return;
+        var data = new ArrayList<Mutation>();
+        long expected = lastSeq + 1;
+        for (LogRecord r : records) {
+            if (r.getSeq() != expected++) {
+                throw new IllegalStateException("replication gap: expected seq " + (expected - 1) + ", got " + r.getSeq());
+            }
+            for (var m : r.getMutationsList()) {
+                data.add(m.getDelete() ? Mutation.delete(m.getKey().toByteArray())
+                        : Mutation.put(m.getKey().toByteArray(), m.getValue().toByteArray()));
+            }
+        }
+        write(records, data);
+    }
+
+    private void write(List<LogRecord> records, List<Mutation> data) {
+        var batch = new ArrayList<Mutation>(data.size() + records.size() + 2);
+        batch.addAll(data);
+        var newHistory = new TreeMap<>(history);
+        for (LogRecord r : records) {
+            batch.add(Mutation.put(Space.LOG, seqKey(r.getSeq()), r.toByteArray()));
+            if (newHistory.isEmpty() || newHistory.lastKey() < r.getEpoch()) newHistory.put(r.getEpoch(), r.getSeq());
+        }
+        LogRecord last = records.get(records.size() - 1);
+        batch.add(Mutation.put(Space.META, APPLIED, ByteBuffer.allocate(16).putLong(last.getSeq()).putLong(last.getEpoch()).array()));
+        if (!newHistory.equals(history)) batch.add(Mutation.put(Space.META, HISTORY, encode(newHistory)));
+        store.write(batch);
+        history.clear();
+        history.putAll(newHistory);
+        lastSeq = last.getSeq();
+        lastEpoch = last.getEpoch();
+    }
+
+    private static byte[] encode(Map<Long, Long> h) {
+        var b = ByteBuffer.allocate(16 * h.size());
+        h.forEach((e, s) -> b.putLong(e).putLong(s));
+        return b.array();
+    }
+
+    /** Records from seq on, at most max of them or about maxBytes. */
+    public List<LogRecord> read(long from, int max, long maxBytes) {
+        var out = new ArrayList<LogRecord>();
+        long[] bytes = {0};
+        store.scan(Space.LOG, seqKey(from), null, (k, v) -> {
+            try {
+                out.add(LogRecord.parseFrom(v));
+            } catch (InvalidProtocolBufferException e) {
+                throw new StorageException("corrupt log record at seq " + ByteBuffer.wrap(k).getLong(), e);
+            }
+            bytes[0] += v.length;
+            return out.size() < max && bytes[0] < maxBytes;
+        });
+        return out;
+    }
+
+    public synchronized List<EpochStart> history() {
+        var out = new ArrayList<EpochStart>();
+        history.forEach((e, s) -> out.add(EpochStart.newBuilder().setEpoch(e).setStartSeq(s).build()));
+        return out;
+    }
+
+    /** Last seq this log holds from epochs up to and including e (0 if none). */
+    public synchronized long endOfEpochsUpTo(long e) {
+        var next = history.higherEntry(e);
+        return next == null ? lastSeq : next.getValue() - 1;
+    }
+
+    /**
+     * Where a replica's log stops agreeing with this one (the primary's): the replica's records after
+     * the returned seq must go. Returns the replica's last seq when they agree.
+     */
+    public synchronized long divergencePoint(long replicaLastSeq, long replicaLastEpoch, List<EpochStart> replicaHistory) {
+        if (replicaLastSeq == 0) return 0;
+        var mine = history.floorEntry(replicaLastEpoch);
+        if (mine == null) return 0; // nothing in common
+        long myEnd = endOfEpochsUpTo(mine.getKey());
+        if (mine.getKey() == replicaLastEpoch) return Math.min(myEnd, replicaLastSeq);
+        // The replica's last epoch is unknown here: agree at most up to the end of our common epoch in its log.
+        long replicaEnd = replicaLastSeq;
+        for (EpochStart es : replicaHistory) {
+            if (es.getEpoch() > mine.getKey()) {
+                replicaEnd = es.getStartSeq() - 1;
+                break;
+            }
+        }
+        return Math.min(myEnd, Math.min(replicaEnd, replicaLastSeq));
+    }
+
+    /** Drops records after seq; returns the storage keys they touched (to be re-fetched) and their count. */
+    public synchronized Truncation truncateAfter(long seq) {
+        if (seq >= lastSeq) return new Truncation(Set.of(), 0);
+        var keys = new LinkedHashSet<ByteBuffer>();
+        int[] count = {0};
+        store.scan(Space.LOG, seqKey(seq + 1), null, (k, v) -> {
+            try {
+                for (var m : LogRecord.parseFrom(v).getMutationsList()) keys.add(ByteBuffer.wrap(m.getKey().toByteArray()));
+            } catch (InvalidProtocolBufferException e) {
+                throw new StorageException("corrupt log record", e);
+            }
+            count[0]++;
+            return true;
+        });
+        long newEpoch = epochOf(seq);
+        var newHistory = new TreeMap<>(history.headMap(newEpoch, true));
+        var batch = new ArrayList<Mutation>();
+        batch.add(Mutation.put(Space.META, APPLIED, ByteBuffer.allocate(16).putLong(seq).putLong(newEpoch).array()));
+        batch.add(Mutation.put(Space.META, HISTORY, encode(newHistory)));
+        store.write(batch, true);
+        store.deleteRange(Space.LOG, seqKey(seq + 1), null);
+        history.clear();
+        history.putAll(newHistory);
+        lastSeq = seq;
+        lastEpoch = newEpoch;
+        return new Truncation(keys, count[0]);
+    }
+
+    /** What a truncation removed. */
+    public record Truncation(Set<ByteBuffer> keys, int records) {}
+
+    private long epochOf(long seq) {
+        long e = 0;
+        for (var entry : history.entrySet()) {
+            if (entry.getValue() <= seq) e = entry.getKey();
+        }
+        return e;
+    }
+
+    /** After a snapshot copy: the data now reflects seq (of epoch seqEpoch); the log restarts after it. */
+    public synchronized void resetTo(long seq, long seqEpoch, List<EpochStart> primaryHistory) {
+        store.deleteRange(Space.LOG, null, null);
+        var newHistory = new TreeMap<Long, Long>();
+        for (EpochStart es : primaryHistory) if (es.getStartSeq() <= seq) newHistory.put(es.getEpoch(), es.getStartSeq());
+        store.write(List.of(
+                Mutation.put(Space.META, APPLIED, ByteBuffer.allocate(16).putLong(seq).putLong(seqEpoch).array()),
+                Mutation.put(Space.META, HISTORY, encode(newHistory))), true);
+        history.clear();
+        history.putAll(newHistory);
+        lastSeq = seq;
+        lastEpoch = seqEpoch;
+        firstSeq = seq + 1;
+    }
+
+    /** Keeps at most retain records: older ones are deleted (a replica that needs them copies a snapshot). */
+    public synchronized void trim(long retain) {
+        long keepFrom = lastSeq - retain + 1;
+        if (keepFrom <= firstSeq) return;
+        store.deleteRange(Space.LOG, seqKey(firstSeq), seqKey(keepFrom));
+        firstSeq = keepFrom;
+    }
+}
