@@ -9,11 +9,14 @@
 #   e2e/cluster.sh limedb-image  build node-image/ (the jar must exist) as $LIMEDB_E2E_IMAGE and
 #                                load it into the cluster if it is up
 #   e2e/cluster.sh status        what exists and where the cache is
+#   e2e/cluster.sh prune         drop the Go module and build caches (~7 GiB); the built
+#                                binaries stay, a version change then rebuilds from cold
 #
 # Without a registry the kind node image is assembled here (see lib/images.sh) and cached under
 # $LIMEDB_E2E_CACHE (default /var/cache/limedb-e2e) and in the docker engine, keyed by versions.
 # LIMEDB_E2E_STOCK_NODE=1 uses kind's own kindest/node image instead (needs a registry, or the
 # image already present locally).
+
 # shellcheck source=lib/images.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh"
 # shellcheck source=lib/docker.sh
@@ -43,9 +46,16 @@ node_image() {
     echo "$STOCK_NODE_IMAGE"
     return 0
   fi
+  # debootstrap waits on the network and disks, the Go builds on the CPU: run them side by side.
+  apt_install debootstrap
+  local rootfs_log=$CACHE/rootfs/prefetch.log
+  mkdir -p "$CACHE/rootfs"
+  (rootfs_tar node "$NODE_PKGS" && rootfs_tar slim "$SLIM_PKGS") >"$rootfs_log" 2>&1 &
+  local rootfs_pid=$!
   timed "Kubernetes binaries" build_kube_binaries
   timed "etcd" build_etcd
   timed "CoreDNS" build_coredns
+  timed "waiting for debootstrap" wait "$rootfs_pid" || { cat "$rootfs_log" >&2; die "debootstrap failed"; }
   timed "node image" build_node_image
   echo "$NODE_IMAGE"
 }
@@ -115,6 +125,12 @@ limedb_image() {
   if cluster_exists; then timed "image load" load "$LIMEDB_IMAGE"; fi
 }
 
+prune() {
+  log "removing $GOMODCACHE and $GOCACHE"
+  chmod -R u+w "$GOMODCACHE" 2>/dev/null || true
+  rm -rf "$GOMODCACHE" "$GOCACHE" "$CACHE/build"
+}
+
 status() {
   echo "cache: $CACHE ($(du -sh "$CACHE" 2>/dev/null | cut -f1))"
   echo "node image: $NODE_IMAGE $(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" 2>/dev/null || echo absent)"
@@ -130,5 +146,6 @@ case "${1:-}" in
   jre-image) ensure_docker; build_jre_image; echo "$JRE_IMAGE" ;;
   limedb-image) limedb_image ;;
   status) status ;;
-  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  prune) prune ;;
+  *) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

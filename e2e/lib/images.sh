@@ -26,6 +26,8 @@ build_image() {
   [ "$(image_label "$image" limedb.e2e.key)" = "$key" ] && return 0
   log "docker build $image"
   docker build -q --label "limedb.e2e.key=$key" -t "$image" "$ctx" 2> >(quiet_legacy_builder >&2) >/dev/null
+  # The context is a copy of cached files: keep only the image.
+  case "$ctx" in "$CACHE"/build/*) rm -rf "$ctx" ;; esac
 }
 
 # The legacy builder (no registry is needed for it) announces its deprecation on every build.
@@ -128,7 +130,6 @@ STOPSIGNAL SIGRTMIN+3
 ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]
 DOCKERFILE
   build_image "$NODE_IMAGE" "$key" "$ctx"
-  rm -rf "$ctx/images"
 }
 
 # The offline JRE base for LimeDB's node image: Debian slim + a jlink runtime from the newest JDK.
