@@ -44,7 +44,8 @@ final class ShardLink {
     private final int maxBatchOps;
 
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    private final ArrayDeque<Batch> inFlight = new ArrayDeque<>();
+    private final java.util.LinkedHashMap<Long, Batch> inFlight = new java.util.LinkedHashMap<>(); // by id, oldest first
+    private long nextId;
     private ClientCallStreamObserver<ExecuteRequest> stream;
     private Object streamGeneration;
     private boolean flushScheduled;
@@ -104,8 +105,9 @@ final class ShardLink {
                 epoch = Math.max(epoch, p.epoch());
                 replicaRead &= p.replicaRead();
             }
-            req.setEpoch(epoch).setReplicaRead(replicaRead);
-            inFlight.add(new Batch(ops, System.nanoTime()));
+            long id = ++nextId;
+            req.setEpoch(epoch).setReplicaRead(replicaRead).setId(id);
+            inFlight.put(id, new Batch(ops, System.nanoTime()));
             ensureStream();
             if (stream == null) return; // the stream failed as it opened; that failed the batch too
             stream.onNext(req.build());
@@ -153,7 +155,7 @@ final class ShardLink {
     }
 
     private void complete(ExecuteResponse response) {
-        Batch batch = inFlight.poll();
+        Batch batch = inFlight.remove(response.getId());
         if (batch == null) return;
         if (response.hasError()) {
             var error = LimeException.fromProto(response.getError());
@@ -174,10 +176,9 @@ final class ShardLink {
         stream = null;
         streamGeneration = null;
         LimeException error = translate(t);
-        Batch b;
-        while ((b = inFlight.poll()) != null) {
-            b.ops().forEach(p -> p.result().completeExceptionally(error));
-        }
+        var failed = new ArrayList<>(inFlight.values());
+        inFlight.clear();
+        failed.forEach(b -> b.ops().forEach(p -> p.result().completeExceptionally(error)));
         if (!queue.isEmpty() && !flushScheduled) {
             flushScheduled = true;
             loop.execute(this::flush);
@@ -185,7 +186,7 @@ final class ShardLink {
     }
 
     private void checkDeadline() {
-        Batch head = inFlight.peek();
+        Batch head = inFlight.isEmpty() ? null : inFlight.values().iterator().next();
         if (head == null || System.nanoTime() - head.sentNanos() < deadlineNanos) return;
         var s = stream;
         failStream(new LimeException(ErrorCode.DEADLINE_EXCEEDED, "shard " + shardId + " (" + address

@@ -48,6 +48,13 @@ public final class ShardReplication implements AutoCloseable {
 
     private record Waiter(CompletableFuture<Void> future, long sinceNanos) {}
 
+    // Uncommitted writes by storage key: an answer that read or wrote a key waits for its commit.
+    private final java.util.concurrent.ConcurrentHashMap<java.nio.ByteBuffer, Long> pending =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.ArrayDeque<PendingGroup> pendingOrder = new java.util.ArrayDeque<>();
+
+    private record PendingGroup(long seq, List<java.nio.ByteBuffer> keys) {}
+
     public ShardReplication(String nodeId, KeyValueStore store, ReplicationSettings settings) {
         this.nodeId = nodeId;
         this.store = store;
@@ -123,7 +130,19 @@ public final class ShardReplication implements AutoCloseable {
                             + " replica(s) in sync, sync mode needs " + settings.acksNeeded()
                             + " (min.in.sync=" + settings.minInSync() + "); write refused, nothing was written");
                 }
-                long seq = log.append(log.epoch(), data);
+                long seq;
+                synchronized (pendingOrder) {
+                    seq = log.append(log.epoch(), data);
+                    if (seq > commitSeq) {
+                        var keys = new ArrayList<java.nio.ByteBuffer>(data.size());
+                        for (Mutation m : data) {
+                            var k = java.nio.ByteBuffer.wrap(m.key());
+                            keys.add(k);
+                            pending.put(k, seq);
+                        }
+                        pendingOrder.add(new PendingGroup(seq, keys));
+                    }
+                }
                 sessions.wake();
                 if (settings.acksNeeded() == 0) advanceCommit(seq);
                 return seq;
@@ -135,6 +154,13 @@ public final class ShardReplication implements AutoCloseable {
     /** The seq an answer must wait for: everything written so far (so nothing uncommitted is ever seen). */
     public long visibleSeq() {
         return role == MemberRole.STANDALONE ? 0 : log.lastSeq();
+    }
+
+    /** The seq an answer that read or wrote this storage key must wait for (0: nothing uncommitted). */
+    public long pendingSeq(byte[] storageKey) {
+        if (role == MemberRole.STANDALONE) return 0;
+        Long s = pending.get(java.nio.ByteBuffer.wrap(storageKey));
+        return s == null ? 0 : s;
     }
 
     /** Completes when seq is committed; fails if this node stops being primary or replicas do not answer. */
@@ -160,6 +186,12 @@ public final class ShardReplication implements AutoCloseable {
             var head = waiting.headMap(seq, true);
             head.values().forEach(done::addAll);
             head.clear();
+        }
+        synchronized (pendingOrder) {
+            while (!pendingOrder.isEmpty() && pendingOrder.peek().seq() <= seq) {
+                var g = pendingOrder.poll();
+                for (var k : g.keys()) pending.remove(k, g.seq());
+            }
         }
         done.forEach(w -> w.future().complete(null));
     }

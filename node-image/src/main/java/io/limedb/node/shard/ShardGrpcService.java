@@ -92,17 +92,16 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     @Override
     public StreamObserver<ExecuteRequest> pipeline(StreamObserver<ExecuteResponse> out) {
         return new StreamObserver<>() {
-            // Answers leave in request order although commits complete on other threads.
-            private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
-
+            // Batches run in the order received; each is answered, by id, once what it saw is committed.
             @Override
             public void onNext(ExecuteRequest req) {
-                var answer = run(req);
-                tail = tail.thenCombine(answer, (v, r) -> r).thenAccept(r -> {
-                    try {
-                        out.onNext(r);
-                    } catch (RuntimeException ignored) {
-                        // the coordinator went away
+                run(req).thenAccept(r -> {
+                    synchronized (out) { // answers complete on several threads; the stream takes one at a time
+                        try {
+                            out.onNext(r.toBuilder().setId(req.getId()).build());
+                        } catch (RuntimeException ignored) {
+                            // the coordinator went away
+                        }
                     }
                 });
             }
@@ -114,7 +113,9 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
 
             @Override
             public void onCompleted() {
-                tail.thenRun(out::onCompleted);
+                synchronized (out) {
+                    out.onCompleted();
+                }
             }
         };
     }
@@ -133,8 +134,14 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
                     ExecuteResponse.newBuilder().setError(ShardEngine.translate(e).toProto()).build());
         }
         var response = ExecuteResponse.newBuilder().addAllResults(results).build();
-        CompletableFuture<Void> commit = req.getReplicaRead() ? CompletableFuture.completedFuture(null)
-                : replication.awaitCommit(replication.visibleSeq());
+        // Wait for the commit of every uncommitted write this batch read or made; failed ops saw nothing.
+        long waitFor = 0;
+        if (!req.getReplicaRead()) {
+            for (int i = 0; i < results.size(); i++) {
+                if (!results.get(i).hasError()) waitFor = Math.max(waitFor, replication.pendingSeq(storageKey(req.getOps(i))));
+            }
+        }
+        CompletableFuture<Void> commit = replication.awaitCommit(waitFor);
         return commit.handle((v, t) -> {
             long perOp = (System.nanoTime() - start) / Math.max(1, results.size());
             for (int i = 0; i < results.size(); i++) {
@@ -144,6 +151,17 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
             return t == null ? response
                     : ExecuteResponse.newBuilder().setError(LimeException.of(t).toProto()).build();
         });
+    }
+
+    private static byte[] storageKey(Op op) {
+        var key = switch (op.getOpCase()) {
+            case GET -> op.getGet().getKey();
+            case PUT -> op.getPut().getKey();
+            case DELETE -> op.getDelete().getKey();
+            case INCREMENT -> op.getIncrement().getKey();
+            case OP_NOT_SET -> com.google.protobuf.ByteString.EMPTY;
+        };
+        return io.limedb.node.storage.StorageKeys.encode(key.toByteArray());
     }
 
     private <T> void single(Op op, StreamObserver<T> out, Function<OpResult, T> pick) {
