@@ -9,6 +9,7 @@
 #   e2e/cluster.sh limedb-image  build node-image/ (the jar must exist) as $LIMEDB_E2E_IMAGE and
 #                                load it into the cluster if it is up
 #   e2e/cluster.sh status        what exists and where the cache is
+#   e2e/cluster.sh env           exports for a shell: eval "$(e2e/cluster.sh env)"; kubectl get pods
 #   e2e/cluster.sh prune         drop the Go module and build caches (~7 GiB); the built
 #                                binaries stay, a version change then rebuilds from cold
 #
@@ -147,5 +148,6 @@ case "${1:-}" in
   limedb-image) limedb_image ;;
   status) status ;;
   prune) prune ;;
+  env) echo "export KUBECONFIG=$KUBECONFIG_OUT PATH=$BIN:\$PATH" ;;
   *) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

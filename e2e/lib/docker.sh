@@ -10,7 +10,14 @@ host_lacks_sys_resource() {
 }
 
 ensure_docker() {
-  if docker info >/dev/null 2>&1; then return 0; fi
+  if docker info >/dev/null 2>&1; then
+    if host_lacks_sys_resource && [ "$(docker info -f '{{.DefaultRuntime}}')" != limedb-runc ]; then
+      log "WARNING: this host lacks CAP_SYS_RESOURCE and the running dockerd was not started with"
+      log "  --add-runtime limedb-runc=/usr/local/sbin/limedb-runc --default-runtime limedb-runc"
+      log "  (e2e/host/limedb-runc): privileged kind nodes will fail to start. Stop it and rerun."
+    fi
+    return 0
+  fi
   command -v dockerd >/dev/null || apt_install docker.io
   apt_install jq iptables
   local args=(--host unix:///var/run/docker.sock)
