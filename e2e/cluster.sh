@@ -42,23 +42,32 @@ tools() {
   timed "kubectl" install_kubectl
 }
 
+# Sets NODE_IMAGE_USED: kind's stock image where asked for (or present), else ours, built now
+# unless cached. debootstrap waits on the network and disks, the Go builds on the CPU, so the
+# root filesystems are made in the background while kubectl, etcd and CoreDNS compile.
 node_image() {
   if [ "${LIMEDB_E2E_STOCK_NODE:-0}" = 1 ] || docker image inspect "$STOCK_NODE_IMAGE" >/dev/null 2>&1; then
-    echo "$STOCK_NODE_IMAGE"
+    NODE_IMAGE_USED=$STOCK_NODE_IMAGE
+    tools
     return 0
   fi
-  # debootstrap waits on the network and disks, the Go builds on the CPU: run them side by side.
+  NODE_IMAGE_USED=$NODE_IMAGE
+  if node_image_cached; then
+    log "node image $NODE_IMAGE is cached"
+    tools
+    return 0
+  fi
   apt_install debootstrap
   local rootfs_log=$CACHE/rootfs/prefetch.log
   mkdir -p "$CACHE/rootfs"
   (rootfs_tar node "$NODE_PKGS" && rootfs_tar slim "$SLIM_PKGS") >"$rootfs_log" 2>&1 &
   local rootfs_pid=$!
+  tools
   timed "Kubernetes binaries" build_kube_binaries
   timed "etcd" build_etcd
   timed "CoreDNS" build_coredns
   timed "waiting for debootstrap" wait "$rootfs_pid" || { cat "$rootfs_log" >&2; die "debootstrap failed"; }
   timed "node image" build_node_image
-  echo "$NODE_IMAGE"
 }
 
 write_kubeconfig() {
@@ -78,8 +87,8 @@ wait_ready() {
 up() {
   local t0=$SECONDS
   timed "docker engine" ensure_docker
-  tools
-  local image; image=$(node_image)
+  node_image
+  local image=$NODE_IMAGE_USED
   if cluster_exists && [ "$(running_node_image)" = "$(docker image inspect -f '{{.Id}}' "$image")" ] &&
      kind get kubeconfig --name "$CLUSTER_NAME" > "$KUBECONFIG_OUT.tmp" 2>/dev/null &&
      kubectl --kubeconfig "$KUBECONFIG_OUT.tmp" get --raw /readyz >/dev/null 2>&1; then
@@ -143,7 +152,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   load) shift; load "$@" ;;
-  node-image) ensure_docker; node_image >/dev/null ;;
+  node-image) ensure_docker; node_image ;;
   jre-image) ensure_docker; build_jre_image; echo "$JRE_IMAGE" ;;
   limedb-image) limedb_image ;;
   status) status ;;

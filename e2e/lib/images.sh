@@ -95,10 +95,14 @@ check_image_names() {
 
 # The kind node image: Debian node rootfs + our units and configs + kubeadm/kubelet/kubectl +
 # the control plane images as one tarball that a boot-time unit imports into containerd.
+node_image_key() {
+  (cd "$E2E_DIR" && { cat versions.env lib/images.sh; find node images/pause -type f | sort | xargs cat; } | sha256sum | cut -c1-16)
+}
+node_image_cached() { [ "$(image_label "$NODE_IMAGE" limedb.e2e.key)" = "$(node_image_key)" ]; }
+
 build_node_image() {
   local k=$CACHE/k8s/$K8S_VERSION/bin
-  local key
-  key=$(cd "$E2E_DIR" && { cat versions.env lib/images.sh; find node images/pause -type f | sort | xargs cat; } | sha256sum | cut -c1-16)
+  local key; key=$(node_image_key)
   [ "$(image_label "$NODE_IMAGE" limedb.e2e.key)" = "$key" ] && { log "node image $NODE_IMAGE is cached"; return 0; }
   build_pause
   check_image_names
