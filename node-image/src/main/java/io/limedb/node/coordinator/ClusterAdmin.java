@@ -6,7 +6,10 @@ import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.limedb.api.v1.ReplicationGrpc;
 import io.limedb.api.v1.ShardGrpc;
+import io.limedb.api.v1.StatusRequest;
+import io.limedb.api.v1.StatusResponse;
 import io.limedb.api.v1.StatsRequest;
 import io.limedb.api.v1.StatsResponse;
 import io.limedb.core.topology.Member;
@@ -29,7 +32,8 @@ public final class ClusterAdmin implements AutoCloseable {
     private static final long STATS_DEADLINE_MS = 1000;
 
     /** What one member said (or why it did not answer). */
-    public record MemberStatus(ShardInfo shard, Member member, StatsResponse stats, String error) {
+    public record MemberStatus(ShardInfo shard, Member member, StatsResponse stats, StatusResponse replication,
+            String error) {
         public boolean reachable() {
             return error == null;
         }
@@ -69,20 +73,31 @@ public final class ClusterAdmin implements AutoCloseable {
     }
 
     private CompletableFuture<MemberStatus> stats(ShardInfo shard, Member member) {
-        var out = new CompletableFuture<MemberStatus>();
-        var stub = ShardGrpc.newFutureStub(channel(member.address()))
-                .withDeadlineAfter(STATS_DEADLINE_MS, TimeUnit.MILLISECONDS);
-        Futures.addCallback(stub.stats(StatsRequest.getDefaultInstance()), new FutureCallback<>() {
+        var stats = call(ShardGrpc.newFutureStub(channel(member.address()))
+                .withDeadlineAfter(STATS_DEADLINE_MS, TimeUnit.MILLISECONDS).stats(StatsRequest.getDefaultInstance()));
+        var role = call(ReplicationGrpc.newFutureStub(channel(member.address()))
+                .withDeadlineAfter(STATS_DEADLINE_MS, TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance()));
+        return stats.thenCombine(role, (st, ro) -> {
+            if (st.error() != null) return new MemberStatus(shard, member, null, null, st.error());
+            return new MemberStatus(shard, member, st.value(), ro.value(), null);
+        });
+    }
+
+    private record Answer<T>(T value, String error) {}
+
+    private static <T> CompletableFuture<Answer<T>> call(com.google.common.util.concurrent.ListenableFuture<T> f) {
+        var out = new CompletableFuture<Answer<T>>();
+        Futures.addCallback(f, new FutureCallback<>() {
             @Override
-            public void onSuccess(StatsResponse r) {
-                out.complete(new MemberStatus(shard, member, r, null));
+            public void onSuccess(T r) {
+                out.complete(new Answer<>(r, null));
             }
 
             @Override
             public void onFailure(Throwable t) {
                 String why = t instanceof StatusRuntimeException s ? s.getStatus().getCode() + " "
                         + (s.getStatus().getDescription() == null ? "" : s.getStatus().getDescription()) : t.toString();
-                out.complete(new MemberStatus(shard, member, null, why.trim()));
+                out.complete(new Answer<>(null, why.trim()));
             }
         }, MoreExecutors.directExecutor());
         return out;

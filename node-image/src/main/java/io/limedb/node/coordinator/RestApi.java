@@ -126,6 +126,19 @@ public final class RestApi {
         mm.put("address", m.address());
         mm.put("role", m.role().name().toLowerCase(Locale.ROOT));
         mm.put("reachable", st.reachable());
+        var r = st.replication();
+        if (r != null) {
+            // What the member itself says: the topology's role may lag a failover by one poll.
+            mm.put("reported_role", r.getRole().name().toLowerCase(Locale.ROOT));
+            mm.put("epoch", r.getEpoch());
+            mm.put("last_seq", r.getLastSeq());
+            mm.put("commit_seq", r.getCommitSeq());
+            mm.put("lag_records", r.getLagRecords());
+            mm.put("lag_ms", r.getLagMs());
+            if (r.getRole() == io.limedb.api.v1.MemberRole.PRIMARY) mm.put("in_sync_replicas", r.getInSyncReplicas());
+            if (r.getDiscardedRecords() > 0) mm.put("discarded_records", r.getDiscardedRecords());
+            mm.put("pid", r.getPid());
+        }
         if (st.reachable()) {
             mm.put("estimated_keys", st.stats().getEstimatedKeys());
             mm.put("sst_bytes", st.stats().getSstFilesBytes());
