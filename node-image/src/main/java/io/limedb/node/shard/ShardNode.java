@@ -51,6 +51,14 @@ public final class ShardNode implements AutoCloseable {
         metrics.bindRocksDb(store);
         replication = new ShardReplication(id, store, ReplicationSettings.from(c));
         var engine = new ShardEngine(id, store, replication, limits, System::currentTimeMillis);
+        metrics.gauge("limedb.replication.epoch", "highest epoch this member has persisted", () -> replication.status().getEpoch());
+        metrics.gauge("limedb.replication.last.seq", "last log record applied", () -> replication.status().getLastSeq());
+        metrics.gauge("limedb.replication.commit.seq", "highest record known acknowledged", () -> replication.status().getCommitSeq());
+        metrics.gauge("limedb.replication.lag.records", "replica: records behind its primary", () -> replication.status().getLagRecords());
+        metrics.gauge("limedb.replication.lag.ms", "replica: age of the oldest record not yet applied", () -> replication.status().getLagMs());
+        metrics.gauge("limedb.replication.in.sync.replicas", "primary: replicas counted in sync", () -> replication.status().getInSyncReplicas());
+        metrics.gauge("limedb.replication.role", "0 unknown, 1 primary, 2 replica, 3 standalone", () -> replication.role().getNumber());
+        metrics.gauge("limedb.replication.discarded.records", "records dropped by divergence truncation", () -> replication.status().getDiscardedRecords());
         loops = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(c.get(BIND_HOST), c.get(GRPC_PORT)))
                 .bossEventLoopGroup(loops)

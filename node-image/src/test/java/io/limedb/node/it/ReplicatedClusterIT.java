@@ -1,0 +1,64 @@
+package io.limedb.node.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.limedb.node.dev.LocalCluster;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/** A replicated cluster as a user sees it: cluster state with roles, epochs and lag; reads from replicas. */
+class ReplicatedClusterIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void clusterStateShowsEveryMembersRoleEpochAndLagAndReplicaReadsWork() throws Exception {
+        var spec = TestCluster.spec(dir, 2, 3, "sync", 2, List.of("--read.from=replica"));
+        try (LocalCluster cluster = new LocalCluster(spec, TestCluster.jar())) {
+            cluster.start(Duration.ofSeconds(60));
+            try (var j = new Jedis("127.0.0.1", spec.coordinatorResp())) {
+                for (int i = 0; i < 200; i++) assertThat(j.set("r:" + i, "v" + i)).isEqualTo("OK");
+                // Replica reads may trail the primary by a moment, never by more than that here.
+                Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> {
+                    for (int i = 0; i < 200; i++) if (!("v" + i).equals(j.get("r:" + i))) return false;
+                    return true;
+                });
+            }
+            var body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + spec.coordinatorHttp() + "/api/v1/cluster/state")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            JsonNode state = new ObjectMapper().readTree(body);
+            assertThat(state.get("shards")).hasSize(2);
+            for (JsonNode shard : state.get("shards")) {
+                assertThat(shard.get("epoch").asLong()).isPositive();
+                assertThat(shard.get("members")).hasSize(3);
+                int primaries = 0;
+                for (JsonNode m : shard.get("members")) {
+                    assertThat(m.get("reachable").asBoolean()).as(body).isTrue();
+                    assertThat(m.has("epoch") && m.has("lag_records") && m.has("lag_ms") && m.has("pid")).as(body).isTrue();
+                    if (m.get("reported_role").asText().equals("primary")) {
+                        primaries++;
+                        assertThat(m.get("in_sync_replicas").asInt()).isEqualTo(2);
+                    } else {
+                        assertThat(m.get("reported_role").asText()).isEqualTo("replica");
+                    }
+                }
+                assertThat(primaries).isEqualTo(1);
+            }
+            var metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + spec.shardHttp()[0] + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("limedb_replication_lag_records", "limedb_replication_epoch");
+        }
+    }
+}
