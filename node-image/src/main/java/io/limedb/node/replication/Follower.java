@@ -160,19 +160,19 @@ final class Follower {
 
     /** Drops our records after seq, then makes the keys they touched match the primary again. */
     private void truncate(long seq) {
-        var t = log.truncateAfter(seq);
+        var t = log.divergentAfter(seq);
+        var data = new ArrayList<Mutation>();
         if (!t.keys().isEmpty()) {
             var keys = new ArrayList<ByteString>();
             for (ByteBuffer k : t.keys()) keys.add(ByteString.copyFrom(k.duplicate()));
             var fetched = ReplicationGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
                     .fetchKeys(FetchKeysRequest.newBuilder().setEpoch(epoch).addAllKeys(keys).build());
-            var data = new ArrayList<Mutation>();
             for (var e : fetched.getEntriesList()) {
                 data.add(e.getDelete() ? Mutation.delete(e.getKey().toByteArray())
                         : Mutation.put(e.getKey().toByteArray(), e.getValue().toByteArray()));
             }
-            log.store().write(data, true);
         }
+        log.truncateAfter(seq, data);
         replication.recordDiscarded(t.records());
         LOG.warn("{}: discarded {} divergent record(s) after seq {} and re-fetched {} key(s) from {}",
                 replication.nodeId(), t.records(), seq, t.keys().size(), primary);
@@ -182,6 +182,7 @@ final class Follower {
     private void copySnapshot() {
         LOG.info("{}: copying a snapshot from {} (local log ends at {})", replication.nodeId(), primary, log.lastSeq());
         var store = log.store();
+        log.forgetPosition();
         store.deleteRange(Space.DATA, null, null);
         long[] count = {0};
         SnapshotChunk last = null;

@@ -197,32 +197,41 @@ public final class ReplicationLog {
         return Math.min(myEnd, Math.min(replicaEnd, replicaLastSeq));
     }
 
-    /** Drops records after seq; returns the storage keys they touched (to be re-fetched) and their count. */
-    public synchronized Truncation truncateAfter(long seq) {
-        if (seq >= lastSeq) return new Truncation(Set.of(), 0);
+    /** The records after seq (to be dropped): the storage keys they touched and how many there are. */
+    public synchronized Truncation divergentAfter(long seq) {
         var keys = new LinkedHashSet<ByteBuffer>();
         int[] count = {0};
-        store.scan(Space.LOG, seqKey(seq + 1), null, (k, v) -> {
-            try {
-                for (var m : LogRecord.parseFrom(v).getMutationsList()) keys.add(ByteBuffer.wrap(m.getKey().toByteArray()));
-            } catch (InvalidProtocolBufferException e) {
-                throw new StorageException("corrupt log record", e);
-            }
-            count[0]++;
-            return true;
-        });
+        if (seq < lastSeq) {
+            store.scan(Space.LOG, seqKey(seq + 1), null, (k, v) -> {
+                try {
+                    for (var m : LogRecord.parseFrom(v).getMutationsList()) keys.add(ByteBuffer.wrap(m.getKey().toByteArray()));
+                } catch (InvalidProtocolBufferException e) {
+                    throw new StorageException("corrupt log record", e);
+                }
+                count[0]++;
+                return true;
+            });
+        }
+        return new Truncation(keys, count[0]);
+    }
+
+    /**
+     * Drops the records after seq and writes the repaired values of the keys they touched, in one
+     * atomic, synced batch: a crash leaves either the old log and data or the new ones.
+     */
+    public synchronized void truncateAfter(long seq, List<Mutation> repaired) {
+        if (seq >= lastSeq) return;
         long newEpoch = epochOf(seq);
         var newHistory = new TreeMap<>(history.headMap(newEpoch, true));
-        var batch = new ArrayList<Mutation>();
+        var batch = new ArrayList<Mutation>(repaired);
+        for (long s = seq + 1; s <= lastSeq; s++) batch.add(Mutation.delete(Space.LOG, seqKey(s)));
         batch.add(Mutation.put(Space.META, APPLIED, ByteBuffer.allocate(16).putLong(seq).putLong(newEpoch).array()));
         batch.add(Mutation.put(Space.META, HISTORY, encode(newHistory)));
         store.write(batch, true);
-        store.deleteRange(Space.LOG, seqKey(seq + 1), null);
         history.clear();
         history.putAll(newHistory);
         lastSeq = seq;
         lastEpoch = newEpoch;
-        return new Truncation(keys, count[0]);
     }
 
     /** What a truncation removed. */
@@ -234,6 +243,14 @@ public final class ReplicationLog {
             if (entry.getValue() <= seq) e = entry.getKey();
         }
         return e;
+    }
+
+    /**
+     * Before a snapshot copy replaces the data: forget the log and position (synced), so a crash in
+     * the middle of the copy restarts from nothing rather than from a position the data no longer has.
+     */
+    public synchronized void forgetPosition() {
+        resetTo(0, 0, List.of());
     }
 
     /** After a snapshot copy: the data now reflects seq (of epoch seqEpoch); the log restarts after it. */
