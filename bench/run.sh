@@ -4,7 +4,8 @@
 # Prints the figures and writes them to bench/results/<time>.txt (and latest.txt).
 #
 # Knobs (environment): REQUESTS (100000), CLIENTS (50), VALUE_SIZE (100), KEYSPACE (1000000),
-# PIPELINES ("1 16"), SHARD_SECONDS (5), WARMUP (400000 requests before measuring).
+# PIPELINES ("1 16"), SHARD_SECONDS (5), WARMUP (400000 requests before measuring),
+# REPLICATION (1: also compare sync and async replication with 3 members per shard; 0: skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUESTS=${REQUESTS:-100000} CLIENTS=${CLIENTS:-50} VALUE_SIZE=${VALUE_SIZE:-100}
@@ -75,5 +76,35 @@ echo "" | tee -a "$out"
 echo "# one shard's gRPC paths (shard-0 of the same cluster) vs raw RocksDB puts in the bench process" | tee -a "$out"
 "$JAVA_HOME/bin/java" -jar "$JAR" bench-shard --target=127.0.0.1:$SHARD_GRPC --seconds="$SHARD_SECONDS" \
   --value-size="$VALUE_SIZE" 2>/dev/null | tee -a "$out"
+
+# Replication cost: the same SET load on 3 shards x 3 members, sync (min-in-sync 2) vs async.
+if [ "${REPLICATION:-1}" = 1 ]; then
+  echo "" | tee -a "$out"
+  echo "# replication: redis-benchmark SET through the coordinator, 3 shards x 3 members, sync (min-in-sync 2) vs async" | tee -a "$out"
+  printf '%-10s %14s %9s %9s %14s %9s %9s %8s\n' pipeline sync_rps p50_ms p99_ms async_rps p50_ms p99_ms ratio | tee -a "$out"
+  kill "${pids[1]}" 2>/dev/null; wait "${pids[1]}" 2>/dev/null || true
+  declare -A rr
+  for mode in sync async; do
+    rm -rf "$work/repl"
+    "$JAVA_HOME/bin/java" -jar "$JAR" dev --shards=3 --replicas=3 --replication=$mode --data-dir="$work/repl" \
+      --resp-port=$LIME_RESP --http-port=$LIME_HTTP --grpc-port=$LIME_GRPC --shard-grpc-base=$SHARD_GRPC \
+      --shard-http-base=$SHARD_HTTP > "$work/repl-$mode.log" 2>&1 &
+    rpid=$!
+    for _ in $(seq 1 120); do grep -q 'cluster is up' "$work/repl-$mode.log" 2>/dev/null && break; sleep 0.5; done
+    redis-benchmark -h 127.0.0.1 -p $LIME_RESP -t set -n "${WARMUP:-400000}" -c "$CLIENTS" -d "$VALUE_SIZE" \
+      -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
+    for p in $PIPELINES; do
+      rr[$mode$p]=$(redis-benchmark -h 127.0.0.1 -p $LIME_RESP -t set -n "$REQUESTS" -c "$CLIENTS" -d "$VALUE_SIZE" \
+        -r "$KEYSPACE" -P "$p" --csv 2>/dev/null | awk -F, 'NR>1 {gsub(/"/,""); print $2, $5, $7}')
+    done
+    kill $rpid; wait $rpid 2>/dev/null || true
+  done
+  for p in $PIPELINES; do
+    read -r sr s50 s99 <<<"${rr[sync$p]}"
+    read -r ar a50 a99 <<<"${rr[async$p]}"
+    ratio=$(awk -v a="$sr" -v b="$ar" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
+    printf '%-10s %14s %9s %9s %14s %9s %9s %8s\n' "P$p SET" "$sr" "$s50" "$s99" "$ar" "$a50" "$a99" "$ratio" | tee -a "$out"
+  done
+fi
 cp "$out" bench/results/latest.txt
 echo "bench: results in $out"

@@ -43,6 +43,9 @@ public final class NodeConfig {
             "virtual nodes per shard when the topology does not say");
     public static final ConfigKey<Long> RPC_DEADLINE_MS = positiveLong("rpc.deadline.ms", 2000,
             "coordinator only: how long a shard has to answer before the request fails");
+    public static final ConfigKey<io.limedb.node.net.Transport.Mode> NET_TRANSPORT = oneOf("net.transport",
+            io.limedb.node.net.Transport.Mode.AUTO, io.limedb.node.net.Transport.Mode.class,
+            "network transport: auto (Linux epoll when available, else Java NIO), nio or epoll");
     public static final ConfigKey<Integer> RPC_MAX_INFLIGHT = positiveInt("rpc.max.inflight.batches", 4,
             "coordinator only: batches in flight per shard per event loop; more requests wait and batch up");
     public static final ConfigKey<Integer> RPC_MAX_BATCH_OPS = positiveInt("rpc.max.batch.ops", 256,
@@ -85,7 +88,7 @@ public final class NodeConfig {
             "exit when this process is gone (set by `dev` for the processes it starts); 0 = off", Long::parseLong);
 
     public static final List<ConfigKey<?>> ALL = List.of(ROLE, NODE_ID, BIND_HOST, GRPC_PORT, HTTP_PORT, RESP_PORT,
-            DATA_DIR, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
+            DATA_DIR, NET_TRANSPORT, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
             RPC_MAX_BATCH_OPS, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES, MAX_MULTI_KEYS, MAX_PIPELINE, ROCKSDB_COMPRESSION,
             ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
             LAG_MAX_MS, LOG_RETAIN, PARENT_PID);

@@ -12,9 +12,7 @@ import io.limedb.node.resp.RespCommands;
 import io.limedb.node.resp.RespServer;
 import io.limedb.node.topology.FileTopologySource;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.limedb.node.net.Transport;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +37,8 @@ public final class CoordinatorNode implements AutoCloseable {
     public CoordinatorNode(NodeConfig c) throws Exception {
         var limits = Limits.from(c);
         var metrics = new NodeMetrics("coordinator", c.get(NodeConfig.NODE_ID));
-        loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), NioIoHandler.newFactory());
+        Transport.select(c.get(NodeConfig.NET_TRANSPORT));
+        loops = Transport.loops(Runtime.getRuntime().availableProcessors());
         int maxMessage = Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2);
         router = new Router(loops, new Router.LinkSettings(c.get(NodeConfig.RPC_DEADLINE_MS),
                 c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS), maxMessage),
@@ -61,14 +60,14 @@ public final class CoordinatorNode implements AutoCloseable {
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(host, c.get(NodeConfig.GRPC_PORT)))
                 .bossEventLoopGroup(loops)
                 .workerEventLoopGroup(loops)
-                .channelType(NioServerSocketChannel.class)
+                .channelType(Transport.serverChannel())
                 .directExecutor() // handlers never block: they hand the request to the router
                 .maxInboundMessageSize(maxMessage)
                 .addService(new KvGrpcService(coordinator, metrics))
                 .build()
                 .start();
-        LOG.info("coordinator serving RESP on {}:{}, HTTP on {}:{}, gRPC on {}:{}; topology from {}", host, resp.port(),
-                host, http.port(), host, grpc.getPort(), topology.describe());
+        LOG.info("coordinator serving RESP on {}:{}, HTTP on {}:{}, gRPC on {}:{} ({}); topology from {}", host, resp.port(),
+                host, http.port(), host, grpc.getPort(), Transport.name(), topology.describe());
     }
 
     public int respPort() {

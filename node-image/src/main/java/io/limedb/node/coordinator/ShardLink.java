@@ -15,7 +15,7 @@ import io.limedb.api.v1.ShardGrpc;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.limedb.node.net.Transport;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +62,7 @@ final class ShardLink {
         this.maxBatchOps = maxBatchOps;
         this.channel = NettyChannelBuilder.forTarget(address)
                 .eventLoopGroup(loop)
-                .channelType(NioSocketChannel.class)
+                .channelType(Transport.clientChannel())
                 .directExecutor()
                 .usePlaintext()
                 .maxInboundMessageSize(maxMessageBytes)

@@ -55,8 +55,9 @@ final class Follower {
             t.setDaemon(true);
             return t;
         });
-        this.channel = NettyChannelBuilder.forTarget(primary).usePlaintext().executor(thread)
-                .maxInboundMessageSize(256 << 20).build();
+        // gRPC's own executor delivers; we hop to our thread. (Delivering on our thread would deadlock
+        // the blocking snapshot and fetch calls we make from it.)
+        this.channel = NettyChannelBuilder.forTarget(primary).usePlaintext().maxInboundMessageSize(256 << 20).build();
     }
 
     void start() {
@@ -87,28 +88,34 @@ final class Follower {
 
             @Override
             public void onNext(PrimaryMessage m) {
-                if (stopped) return;
-                try {
-                    handle(m);
-                } catch (RuntimeException e) {
-                    LOG.warn("{}: replication from {} failed: {}", replication.nodeId(), primary, e.toString());
-                    stream.cancel("apply failed", e);
-                }
+                onThread(() -> {
+                    if (stopped) return;
+                    try {
+                        handle(m);
+                    } catch (RuntimeException e) {
+                        LOG.warn("{}: replication from {} failed: {}", replication.nodeId(), primary, e.toString());
+                        stream.cancel("apply failed", e);
+                    }
+                });
             }
 
             @Override
             public void onError(Throwable t) {
-                connected = false;
-                if (!stopped) {
-                    LOG.debug("{}: stream to {} ended: {}", replication.nodeId(), primary, Status.fromThrowable(t));
-                    retryLater();
-                }
+                onThread(() -> {
+                    connected = false;
+                    if (!stopped) {
+                        LOG.debug("{}: stream to {} ended: {}", replication.nodeId(), primary, Status.fromThrowable(t));
+                        retryLater();
+                    }
+                });
             }
 
             @Override
             public void onCompleted() {
-                connected = false;
-                retryLater();
+                onThread(() -> {
+                    connected = false;
+                    retryLater();
+                });
             }
         });
         stream.onNext(ReplicaMessage.newBuilder().setHello(ReplicaHello.newBuilder()
@@ -116,9 +123,17 @@ final class Follower {
                 .setLastEpoch(log.lastEpoch()).addAllHistory(log.history())).build());
     }
 
+    private void onThread(Runnable r) {
+        try {
+            thread.execute(r);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // stopped: nothing more to do
+        }
+    }
+
     private void retryLater() {
         if (stopped) return;
-        thread.execute(() -> {
+        onThread(() -> {
             try {
                 Thread.sleep(200);
             } catch (InterruptedException e) {
@@ -205,7 +220,7 @@ final class Follower {
         stopped = true;
         connected = false;
         var s = stream;
-        thread.execute(() -> {
+        onThread(() -> {
             if (s != null) s.cancel("stopped following", null);
             channel.shutdownNow();
             // Let the channel deliver its last callbacks on our thread before that thread goes.

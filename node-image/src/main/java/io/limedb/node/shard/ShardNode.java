@@ -17,9 +17,7 @@ import io.limedb.node.replication.ReplicationSettings;
 import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.RocksDbStore;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.limedb.node.net.Transport;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -59,11 +57,12 @@ public final class ShardNode implements AutoCloseable {
         metrics.gauge("limedb.replication.in.sync.replicas", "primary: replicas counted in sync", () -> replication.status().getInSyncReplicas());
         metrics.gauge("limedb.replication.role", "0 unknown, 1 primary, 2 replica, 3 standalone", () -> replication.role().getNumber());
         metrics.gauge("limedb.replication.discarded.records", "records dropped by divergence truncation", () -> replication.status().getDiscardedRecords());
-        loops = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
+        Transport.select(c.get(NodeConfig.NET_TRANSPORT));
+        loops = Transport.loops(0);
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(c.get(BIND_HOST), c.get(GRPC_PORT)))
                 .bossEventLoopGroup(loops)
                 .workerEventLoopGroup(loops)
-                .channelType(NioServerSocketChannel.class)
+                .channelType(Transport.serverChannel())
                 .directExecutor() // handlers are short RocksDB calls: no thread hop per call
                 .maxInboundMessageSize(Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2))
                 .addService(new ShardGrpcService(engine, metrics))

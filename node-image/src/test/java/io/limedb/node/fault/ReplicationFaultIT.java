@@ -259,6 +259,14 @@ class ReplicationFaultIT {
         }
         assertThat(set.unexpected()).isEmpty();
         assertThat(f.expectedLossRecords()).as("the planner reports a loss window").isPositive();
+        // The old primary holds the lost records: back, it truncates to the new primary's history.
+        cluster.restart(old, Duration.ofSeconds(60));
+        Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> {
+            var st = status(old);
+            return st != null && st.getRole() == MemberRole.REPLICA && st.getDiscardedRecords() > 0
+                    && st.getLastSeq() == status(primary()).getLastSeq();
+        });
+        report("old primary rejoined and discarded " + status(old).getDiscardedRecords() + " divergent records");
     }
 
     @Test

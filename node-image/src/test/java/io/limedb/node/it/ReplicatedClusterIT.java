@@ -61,4 +61,37 @@ class ReplicatedClusterIT {
             assertThat(metrics).contains("limedb_replication_lag_records", "limedb_replication_epoch");
         }
     }
+
+    @Test
+    void aReplicaBehindTheRetainedLogCopiesASnapshotThenFollows() throws Exception {
+        var spec = TestCluster.spec(dir, 1, 3, "sync", 2, List.of("--replication.log.retain=50"));
+        try (LocalCluster cluster = new LocalCluster(spec, TestCluster.jar())) {
+            cluster.start(Duration.ofSeconds(60));
+            var primary = cluster.controller().primary(0);
+            var behind = cluster.members(0).stream().filter(m -> m != primary).findFirst().orElseThrow();
+            cluster.kill(behind);
+            try (var j = new Jedis("127.0.0.1", spec.coordinatorResp())) {
+                for (int i = 0; i < 600; i++) assertThat(j.set("snap:" + i, "v" + i)).isEqualTo("OK");
+            }
+            Thread.sleep(300); // the log trims every 100 ms
+            cluster.restart(behind, Duration.ofSeconds(60));
+            // Caught up: read every key from that replica itself.
+            var ch = io.grpc.netty.NettyChannelBuilder.forTarget(behind.grpcAddress()).usePlaintext().build();
+            try {
+                var shard = io.limedb.api.v1.ShardGrpc.newBlockingStub(ch);
+                Awaitility.await().atMost(30, TimeUnit.SECONDS).ignoreExceptions().until(() -> {
+                    for (int i = 0; i < 600; i += 7) {
+                        var r = shard.withDeadlineAfter(2, TimeUnit.SECONDS).execute(io.limedb.api.v1.ExecuteRequest.newBuilder()
+                                .setReplicaRead(true).addOps(io.limedb.api.v1.Op.newBuilder().setGet(io.limedb.api.v1.GetRequest
+                                        .newBuilder().setKey(com.google.protobuf.ByteString.copyFromUtf8("snap:" + i)))).build());
+                        if (!("v" + i).equals(r.getResults(0).getGet().getValue().toStringUtf8())) return false;
+                    }
+                    return true;
+                });
+            } finally {
+                ch.shutdownNow();
+            }
+            assertThat(java.nio.file.Files.readString(behind.log())).contains("copying a snapshot", "snapshot of");
+        }
+    }
 }
