@@ -46,9 +46,11 @@ class ShardRestartE2E {
     void deploy() {
         cluster = KindCluster.connect("limedb-e2e");
         var image = System.getProperty("limedb.e2e.image", "limedb/node:e2e");
+        var started = System.nanoTime();
         cluster.apply("limedb-one-shard.yaml", Map.of("NAMESPACE", cluster.namespace(), "IMAGE", image));
         try {
             awaitReady();
+            report("shard and coordinator Ready", started);
         } catch (RuntimeException e) {
             cluster.dumpDiagnostics("deploy");
             throw e;
@@ -79,6 +81,7 @@ class ShardRestartE2E {
 
         var before = shardPod();
         var claim = boundVolume();
+        var deleted = System.nanoTime();
         cluster.client().pods().inNamespace(cluster.namespace()).withName(SHARD_POD).delete();
 
         await("shard pod replaced and Ready").atMost(STARTUP).pollInterval(Duration.ofSeconds(2)).until(() -> {
@@ -86,11 +89,18 @@ class ShardRestartE2E {
             return now != null && !now.getMetadata().getUid().equals(before.getMetadata().getUid())
                     && Readiness.isPodReady(now);
         });
+        report("shard pod replaced and Ready", deleted);
         assertThat(boundVolume()).as("the new pod's claim is bound to the same volume").isEqualTo(claim);
 
         await("key read back after the restart").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
                 .ignoreExceptions().until(() -> coordinator.get("e2e-key").equals(Optional.of("e2e-value")));
+        report("key read back through the coordinator", deleted);
         assertThat(coordinator.get("e2e-missing-key")).isEmpty();
+    }
+
+    private void report(String what, long sinceNanos) {
+        System.out.printf("e2e: %s after %.1f s (namespace %s)%n", what, (System.nanoTime() - sinceNanos) / 1e9,
+                cluster.namespace());
     }
 
     private void awaitReady() {
