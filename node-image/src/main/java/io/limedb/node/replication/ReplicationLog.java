@@ -34,6 +34,9 @@ public final class ReplicationLog {
     private long lastEpoch;
     private long epoch;
     private long firstSeq; // lowest seq still in the log
+    // The newest records, in order, so replicas that keep up are fed without reading RocksDB.
+    private final java.util.ArrayDeque<LogRecord> recent = new java.util.ArrayDeque<>();
+    private static final int RECENT = 8192;
 
     public ReplicationLog(KeyValueStore store) {
         this.store = store;
@@ -140,6 +143,10 @@ public final class ReplicationLog {
         history.putAll(newHistory);
         lastSeq = last.getSeq();
         lastEpoch = last.getEpoch();
+        for (LogRecord r : records) {
+            recent.addLast(r);
+            if (recent.size() > RECENT) recent.removeFirst();
+        }
     }
 
     private static byte[] encode(Map<Long, Long> h) {
@@ -150,6 +157,19 @@ public final class ReplicationLog {
 
     /** Records from seq on, at most max of them or about maxBytes. */
     public List<LogRecord> read(long from, int max, long maxBytes) {
+        synchronized (this) {
+            if (!recent.isEmpty() && from >= recent.peekFirst().getSeq()) {
+                var out = new ArrayList<LogRecord>();
+                long bytes = 0;
+                for (var it = recent.iterator(); it.hasNext() && out.size() < max && bytes < maxBytes; ) {
+                    var r = it.next();
+                    if (r.getSeq() < from) continue;
+                    out.add(r);
+                    bytes += r.getSerializedSize();
+                }
+                return out;
+            }
+        }
         var out = new ArrayList<LogRecord>();
         long[] bytes = {0};
         store.scan(Space.LOG, seqKey(from), null, (k, v) -> {
@@ -232,6 +252,7 @@ public final class ReplicationLog {
         history.putAll(newHistory);
         lastSeq = seq;
         lastEpoch = newEpoch;
+        recent.removeIf(r -> r.getSeq() > seq);
     }
 
     /** What a truncation removed. */
@@ -266,6 +287,7 @@ public final class ReplicationLog {
         lastSeq = seq;
         lastEpoch = seqEpoch;
         firstSeq = seq + 1;
+        recent.clear();
     }
 
     /** Keeps at most retain records: older ones are deleted (a replica that needs them copies a snapshot). */
@@ -274,5 +296,6 @@ public final class ReplicationLog {
         if (keepFrom <= firstSeq) return;
         store.deleteRange(Space.LOG, seqKey(firstSeq), seqKey(keepFrom));
         firstSeq = keepFrom;
+        while (!recent.isEmpty() && recent.peekFirst().getSeq() < keepFrom) recent.removeFirst();
     }
 }
