@@ -25,6 +25,13 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] argv) {
+        // Pods come back with new IPs: re-resolve shard names within seconds, not the JDK's 30 s
+        // (gRPC's DNS resolver reads the same setting).
+        if (java.security.Security.getProperty("networkaddress.cache.ttl") == null
+                || "-1".equals(java.security.Security.getProperty("networkaddress.cache.ttl"))) {
+            java.security.Security.setProperty("networkaddress.cache.ttl", "2");
+        }
+        java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
         var args = new ArrayList<>(Arrays.asList(argv));
         if (args.contains("--help") || args.contains("-h") || args.contains("help")) {
             System.out.print(USAGE + NodeConfig.help() + DevCommand.help());

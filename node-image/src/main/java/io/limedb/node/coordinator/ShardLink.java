@@ -50,6 +50,7 @@ final class ShardLink {
     private Object streamGeneration;
     private boolean flushScheduled;
     private long lastBackoffReset;
+    private long lastIdle;
     private final ScheduledFuture<?> deadlineCheck;
 
     ShardLink(String shardId, String address, EventLoop loop, long deadlineMs, int maxInFlight, int maxBatchOps,
@@ -173,6 +174,11 @@ final class ShardLink {
     }
 
     private void failStream(Throwable t) {
+        // The next stream re-resolves the address (a pod may have moved); at most once a second.
+        if (stream != null && System.nanoTime() - lastIdle > TimeUnit.SECONDS.toNanos(1)) {
+            lastIdle = System.nanoTime();
+            channel.enterIdle();
+        }
         stream = null;
         streamGeneration = null;
         LimeException error = translate(t);
