@@ -41,7 +41,7 @@ public final class Coordinator {
     public CompletableFuture<byte[]> get(byte[] key) {
         limits.checkKey(key.length);
         return send(key, Op.newBuilder().setGet(GetRequest.newBuilder().setKey(ByteString.copyFrom(key))).build())
-                .thenApply(r -> r.getGet().getFound() ? r.getGet().getValue().toByteArray() : null);
+                .thenApply(r -> ok(r).getGet().getFound() ? r.getGet().getValue().toByteArray() : null);
     }
 
     /** True when written; false when the NX/XX condition did not hold. */
@@ -49,21 +49,21 @@ public final class Coordinator {
         limits.checkKey(put.getKey().size());
         limits.checkValue(put.getValue().size());
         return send(put.getKey().toByteArray(), Op.newBuilder().setPut(put).build())
-                .thenApply(r -> r.getPut().getApplied());
+                .thenApply(r -> ok(r).getPut().getApplied());
     }
 
     /** True when the key existed. */
     public CompletableFuture<Boolean> delete(byte[] key) {
         limits.checkKey(key.length);
         return send(key, Op.newBuilder().setDelete(DeleteRequest.newBuilder().setKey(ByteString.copyFrom(key))).build())
-                .thenApply(r -> r.getDelete().getExisted());
+                .thenApply(r -> ok(r).getDelete().getExisted());
     }
 
     public CompletableFuture<Long> increment(byte[] key, long delta) {
         limits.checkKey(key.length);
         return send(key, Op.newBuilder().setIncrement(
                         IncrementRequest.newBuilder().setKey(ByteString.copyFrom(key)).setDelta(delta)).build())
-                .thenApply(r -> r.getIncrement().getValue());
+                .thenApply(r -> ok(r).getIncrement().getValue());
     }
 
     /** Values in key order, null for absent keys. Fails if any owning shard fails. */
@@ -106,10 +106,13 @@ public final class Coordinator {
                 return router.submit(key, op);
             }
             return CompletableFuture.failedFuture(e);
-        }).thenApply(r -> {
-            if (r.hasError()) throw LimeException.fromProto(r.getError());
-            return r;
         });
+    }
+
+    /** The result, or its error thrown (one stage fewer per request than a separate check). */
+    private static OpResult ok(OpResult r) {
+        if (r.hasError()) throw LimeException.fromProto(r.getError());
+        return r;
     }
 
     private static <T> CompletableFuture<List<T>> all(List<CompletableFuture<T>> futures) {

@@ -20,7 +20,6 @@ import org.rocksdb.TickerType;
 /** The node's Prometheus registry: request counts and latency per protocol and operation, errors, RocksDB. */
 public final class NodeMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
 
     public NodeMetrics(String role, String nodeId) {
@@ -31,17 +30,45 @@ public final class NodeMetrics {
         new ProcessorMetrics().bindTo(registry);
     }
 
-    /** Records one request: protocol (resp, rest, grpc), operation, outcome and latency. */
+    // Latency buckets (Prometheus histogram): few enough that recording stays cheap on the hot path.
+    private static final Duration[] BUCKETS = {Duration.ofNanos(50_000), Duration.ofNanos(100_000),
+        Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofNanos(2_500_000),
+        Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+        Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1), Duration.ofSeconds(5)};
+
+    /** The two timers (ok, error) of one protocol and operation; look one up once and keep it. */
+    public final class RequestTimer {
+        private final Timer ok;
+        private final Timer error;
+
+        private RequestTimer(String protocol, String op) {
+            ok = timer(protocol, op, "ok");
+            error = timer(protocol, op, "error");
+        }
+
+        public void record(boolean success, long nanos) {
+            (success ? ok : error).record(nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private final ConcurrentHashMap<String, RequestTimer> handles = new ConcurrentHashMap<>();
+
+    private Timer timer(String protocol, String op, String outcome) {
+        return Timer.builder("limedb.requests")
+                .description("Requests served, by protocol, operation and outcome")
+                .tags("protocol", protocol, "op", op, "outcome", outcome)
+                .serviceLevelObjectives(BUCKETS)
+                .register(registry);
+    }
+
+    /** The timers of a protocol and operation (cached: call once per operation kind, not per request). */
+    public RequestTimer timer(String protocol, String op) {
+        return handles.computeIfAbsent(protocol + '|' + op, k -> new RequestTimer(protocol, op));
+    }
+
+    /** Records one request: protocol (resp, rest, grpc), operation, outcome and latency. Prefer a cached {@link #timer}. */
     public void request(String protocol, String op, boolean ok, long nanos) {
-        String id = protocol + '|' + op + '|' + (ok ? "ok" : "error");
-        timers.computeIfAbsent(id, k -> Timer.builder("limedb.requests")
-                        .description("Requests served, by protocol, operation and outcome")
-                        .tags("protocol", protocol, "op", op, "outcome", ok ? "ok" : "error")
-                        .publishPercentileHistogram()
-                        .minimumExpectedValue(Duration.ofNanos(10_000))
-                        .maximumExpectedValue(Duration.ofSeconds(10))
-                        .register(registry))
-                .record(nanos, TimeUnit.NANOSECONDS);
+        timer(protocol, op).record(ok, nanos);
     }
 
     /** Counts an error by its code (ErrorCode name, or PROTOCOL for malformed input). */

@@ -95,6 +95,10 @@ public final class RespCommands {
         specs.put(name, new Spec(name, arity, h));
     }
 
+    public boolean knows(String name) {
+        return specs.containsKey(name);
+    }
+
     /** Runs a command; a failure is returned as a RESP error reply, never thrown. */
     public CompletableFuture<ByteBuf> execute(ByteBufAllocator a, RespCommand c, Session s) {
         String name = c.name();

@@ -26,6 +26,8 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
     private final int maxPending;
     private final RespCommands.Session session = new RespCommands.Session(IDS.incrementAndGet());
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    // Per connection, so no locking; bounded by the commands a client sends (unknown names share one entry).
+    private final java.util.HashMap<String, io.limedb.node.metrics.NodeMetrics.RequestTimer> timers = new java.util.HashMap<>();
     private ChannelHandlerContext ctx;
     private boolean closing;   // no more commands are read
     private boolean dead;      // nothing more is written; late replies are released
@@ -55,7 +57,8 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         var cmd = (RespCommand) msg;
-        String name = cmd.name();
+        String raw = cmd.name();
+        String name = commands.knows(raw) ? raw : "UNKNOWN";
         if (name.equals("QUIT")) slot.closeAfter = true;
         long start = System.nanoTime();
         commands.execute(ctx.alloc(), cmd, session).whenComplete((reply, t) -> {
@@ -72,7 +75,7 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
         }
         slot.reply = reply != null ? reply : RespCommands.errorReply(ctx.alloc(), t);
         boolean ok = slot.reply.readableBytes() == 0 || slot.reply.getByte(slot.reply.readerIndex()) != '-';
-        metrics.request("resp", name.toLowerCase(Locale.ROOT), ok, System.nanoTime() - start);
+        timers.computeIfAbsent(name, n -> metrics.timer("resp", n.toLowerCase(Locale.ROOT))).record(ok, System.nanoTime() - start);
         if (slot == slots.peek()) drain();
     }
 

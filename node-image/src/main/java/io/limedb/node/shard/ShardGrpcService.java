@@ -43,11 +43,13 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     private final ShardEngine engine;
     private final ShardReplication replication;
     private final NodeMetrics metrics;
+    private final java.util.EnumMap<Op.OpCase, NodeMetrics.RequestTimer> timers = new java.util.EnumMap<>(Op.OpCase.class);
 
     public ShardGrpcService(ShardEngine engine, NodeMetrics metrics) {
         this.engine = engine;
         this.replication = engine.replication();
         this.metrics = metrics;
+        for (Op.OpCase c : Op.OpCase.values()) timers.put(c, metrics.timer("grpc", c.name().toLowerCase(Locale.ROOT)));
     }
 
     @Override
@@ -145,8 +147,7 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         return commit.handle((v, t) -> {
             long perOp = (System.nanoTime() - start) / Math.max(1, results.size());
             for (int i = 0; i < results.size(); i++) {
-                metrics.request("grpc", req.getOps(i).getOpCase().name().toLowerCase(Locale.ROOT),
-                        t == null && !results.get(i).hasError(), perOp);
+                timers.get(req.getOps(i).getOpCase()).record(t == null && !results.get(i).hasError(), perOp);
             }
             return t == null ? response
                     : ExecuteResponse.newBuilder().setError(LimeException.of(t).toProto()).build();
