@@ -15,6 +15,11 @@ public record Limits(int maxKeyBytes, int maxValueBytes, int maxMultiKeys) {
                 c.get(NodeConfig.MAX_MULTI_KEYS));
     }
 
+    /** Largest gRPC message a node accepts: a batch may carry a largest value and key twice over. */
+    public int maxMessageBytes() {
+        return Math.max(64 << 20, maxValueBytes * 2 + maxKeyBytes * 2);
+    }
+
     public void checkKey(int length) {
         if (length == 0) throw new LimeException(ErrorCode.INVALID_ARGUMENT, "empty key");
         if (length > maxKeyBytes) {

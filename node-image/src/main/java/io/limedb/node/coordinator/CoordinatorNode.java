@@ -3,7 +3,6 @@ package io.limedb.node.coordinator;
 import static io.limedb.node.config.NodeConfig.BIND_HOST;
 
 import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
 import io.limedb.node.config.Limits;
 import io.limedb.node.config.NodeConfig;
 import io.limedb.node.http.HttpServer;
@@ -12,8 +11,8 @@ import io.limedb.node.resp.RespCommands;
 import io.limedb.node.resp.RespServer;
 import io.limedb.node.topology.FileTopologySource;
 import io.netty.channel.EventLoopGroup;
+import io.limedb.node.net.GrpcServers;
 import io.limedb.node.net.Transport;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -39,7 +38,7 @@ public final class CoordinatorNode implements AutoCloseable {
         var metrics = new NodeMetrics("coordinator", c.get(NodeConfig.NODE_ID));
         Transport.select(c.get(NodeConfig.NET_TRANSPORT));
         loops = Transport.loops(Runtime.getRuntime().availableProcessors());
-        int maxMessage = Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2);
+        int maxMessage = limits.maxMessageBytes();
         router = new Router(loops, new Router.LinkSettings(c.get(NodeConfig.RPC_DEADLINE_MS),
                 c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS), maxMessage),
                 c.get(NodeConfig.READ_FROM) == NodeConfig.ReadFrom.REPLICA);
@@ -57,15 +56,7 @@ public final class CoordinatorNode implements AutoCloseable {
         var rest = new RestApi(coordinator, admin, topology.describe(), System::currentTimeMillis);
         http = new HttpServer(host, c.get(NodeConfig.HTTP_PORT), loops, metrics, () -> topology.current().isPresent(),
                 limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2 + 4096, rest.routes());
-        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(host, c.get(NodeConfig.GRPC_PORT)))
-                .bossEventLoopGroup(loops)
-                .workerEventLoopGroup(loops)
-                .channelType(Transport.serverChannel())
-                .directExecutor() // handlers never block: they hand the request to the router
-                .maxInboundMessageSize(maxMessage)
-                .addService(new KvGrpcService(coordinator, metrics))
-                .build()
-                .start();
+        grpc = GrpcServers.start(host, c.get(NodeConfig.GRPC_PORT), loops, maxMessage, new KvGrpcService(coordinator, metrics));
         LOG.info("coordinator serving RESP on {}:{}, HTTP on {}:{}, gRPC on {}:{} ({}); topology from {}", host, resp.port(),
                 host, http.port(), host, grpc.getPort(), Transport.name(), topology.describe());
     }

@@ -7,7 +7,6 @@ import static io.limedb.node.config.NodeConfig.HTTP_PORT;
 import static io.limedb.node.config.NodeConfig.NODE_ID;
 
 import io.grpc.Server;
-import io.grpc.netty.NettyServerBuilder;
 import io.limedb.node.config.Limits;
 import io.limedb.node.config.NodeConfig;
 import io.limedb.node.http.HttpServer;
@@ -17,8 +16,8 @@ import io.limedb.node.replication.ReplicationSettings;
 import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.RocksDbStore;
 import io.netty.channel.EventLoopGroup;
+import io.limedb.node.net.GrpcServers;
 import io.limedb.node.net.Transport;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -59,16 +58,8 @@ public final class ShardNode implements AutoCloseable {
         metrics.gauge("limedb.replication.discarded.records", "records dropped by divergence truncation", () -> replication.status().getDiscardedRecords());
         Transport.select(c.get(NodeConfig.NET_TRANSPORT));
         loops = Transport.loops(0);
-        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(c.get(BIND_HOST), c.get(GRPC_PORT)))
-                .bossEventLoopGroup(loops)
-                .workerEventLoopGroup(loops)
-                .channelType(Transport.serverChannel())
-                .directExecutor() // handlers are short RocksDB calls: no thread hop per call
-                .maxInboundMessageSize(Math.max(64 << 20, limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2))
-                .addService(new ShardGrpcService(engine, metrics))
-                .addService(new ReplicationGrpcService(replication))
-                .build()
-                .start();
+        grpc = GrpcServers.start(c.get(BIND_HOST), c.get(GRPC_PORT), loops, limits.maxMessageBytes(),
+                new ShardGrpcService(engine, metrics), new ReplicationGrpcService(replication));
         http = new HttpServer(c.get(BIND_HOST), c.get(HTTP_PORT), loops, metrics, () -> true, 1 << 20, List.of());
         LOG.info("shard {} serving gRPC on {}:{}, HTTP on {}:{}", id, c.get(BIND_HOST), grpc.getPort(),
                 c.get(BIND_HOST), http.port());
