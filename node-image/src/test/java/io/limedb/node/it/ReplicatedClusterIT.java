@@ -94,4 +94,39 @@ class ReplicatedClusterIT {
             assertThat(java.nio.file.Files.readString(behind.log())).contains("copying a snapshot", "snapshot of");
         }
     }
+
+    @Test
+    void tooFewReplicasInSyncIsAClearRefusalInRespRestAndGrpc() throws Exception {
+        var spec = TestCluster.spec(dir, 1, 3, "sync", 2, List.of());
+        try (LocalCluster cluster = new LocalCluster(spec, TestCluster.jar())) {
+            cluster.start(Duration.ofSeconds(60));
+            var primary = cluster.controller().primary(0);
+            for (var m : cluster.members(0)) if (m != primary) cluster.kill(m);
+            Thread.sleep(2500); // past replication.lag.max.ms
+
+            try (var j = new Jedis("127.0.0.1", spec.coordinatorResp())) {
+                var e = org.assertj.core.api.Assertions.catchThrowable(() -> j.set("nr:resp", "v"));
+                assertThat(e).isInstanceOf(redis.clients.jedis.exceptions.JedisDataException.class)
+                        .hasMessageStartingWith("NOREPLICAS").hasMessageContaining("write refused, nothing was written");
+                assertThat(j.get("nr:resp")).isNull(); // reads still work, and nothing was written
+            }
+            var rest = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                            + spec.coordinatorHttp() + "/api/v1/set")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"key\": \"nr:rest\", \"value\": \"v\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(rest.statusCode()).isEqualTo(503);
+            assertThat(rest.body()).contains("NOT_ENOUGH_REPLICAS", "nothing was written");
+            var ch = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", spec.coordinatorGrpc()).usePlaintext().build();
+            try {
+                var e = org.assertj.core.api.Assertions.catchThrowable(() -> io.limedb.api.v1.KVGrpc.newBlockingStub(ch)
+                        .withDeadlineAfter(5, TimeUnit.SECONDS).put(io.limedb.api.v1.PutRequest.newBuilder()
+                                .setKey(com.google.protobuf.ByteString.copyFromUtf8("nr:grpc"))
+                                .setValue(com.google.protobuf.ByteString.copyFromUtf8("v")).build()));
+                assertThat(e).isInstanceOf(io.grpc.StatusRuntimeException.class)
+                        .hasMessageStartingWith("UNAVAILABLE: NOT_ENOUGH_REPLICAS");
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
 }
