@@ -107,11 +107,6 @@ public final class ClusterAdmin implements AutoCloseable {
         return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
     }
 
-    /** Keyspace shares per shard, from the ring. */
-    public Map<String, Double> ringShares() {
-        return router.table().ring().shares();
-    }
-
     public Map<String, Object> ringView() {
         var t = router.table();
         var out = new LinkedHashMap<String, Object>();

@@ -61,18 +61,6 @@ public final class CoordinatorNode implements AutoCloseable {
                 host, http.port(), host, grpc.getPort(), Transport.name(), topology.describe());
     }
 
-    public int respPort() {
-        return resp.port();
-    }
-
-    public int httpPort() {
-        return http.port();
-    }
-
-    public int grpcPort() {
-        return grpc.getPort();
-    }
-
     @Override
     public void close() throws InterruptedException {
         resp.close();

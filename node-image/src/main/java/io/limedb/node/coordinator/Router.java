@@ -100,12 +100,6 @@ public final class Router implements AutoCloseable {
         return t;
     }
 
-    /** The shard that owns a key, by id. */
-    public String shardOf(byte[] key) {
-        Table t = table();
-        return t.ring().shards().get(t.ring().ownerIndexOf(KeyHash.of(key)));
-    }
-
     /** How to re-read the topology at once (after a NOT_PRIMARY / STALE_EPOCH answer). */
     public void onRefresh(Runnable refresher) {
         this.refresher = refresher;

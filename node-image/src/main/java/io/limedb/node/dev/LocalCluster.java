@@ -41,12 +41,6 @@ public final class LocalCluster implements AutoCloseable {
             }
         }
 
-        /** Standalone shards, one process each. */
-        public static Spec standalone(int shards, Path dataDir, String host, int http, int resp, int grpc,
-                int[] shardGrpc, int[] shardHttp, List<String> extraArgs) {
-            return new Spec(shards, 1, "none", 1, dataDir, host, http, resp, grpc, shardGrpc, shardHttp, extraArgs);
-        }
-
         public boolean replicated() {
             return replicas > 1;
         }

@@ -156,6 +156,11 @@ public final class ShardReplication implements AutoCloseable {
         return role == MemberRole.STANDALONE ? 0 : log.lastSeq();
     }
 
+    /** True when some write is not yet committed (answers may have to wait). */
+    public boolean hasPending() {
+        return !pending.isEmpty();
+    }
+
     /** The seq an answer that read or wrote this storage key must wait for (0: nothing uncommitted). */
     public long pendingSeq(byte[] storageKey) {
         if (role == MemberRole.STANDALONE) return 0;

@@ -100,8 +100,7 @@ public final class RespCommands {
     }
 
     /** Runs a command; a failure is returned as a RESP error reply, never thrown. */
-    public CompletableFuture<ByteBuf> execute(ByteBufAllocator a, RespCommand c, Session s) {
-        String name = c.name();
+    public CompletableFuture<ByteBuf> execute(ByteBufAllocator a, RespCommand c, String name, Session s) {
         Spec spec = specs.get(name);
         if (spec == null) {
             return done(Resp.error(a, "ERR unknown command '" + truncate(c.argString(0)) + "', with args beginning with: "

@@ -61,7 +61,7 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
         String name = commands.knows(raw) ? raw : "UNKNOWN";
         if (name.equals("QUIT")) slot.closeAfter = true;
         long start = System.nanoTime();
-        commands.execute(ctx.alloc(), cmd, session).whenComplete((reply, t) -> {
+        commands.execute(ctx.alloc(), cmd, raw, session).whenComplete((reply, t) -> {
             if (ctx.executor().inEventLoop()) finish(slot, reply, t, name, start);
             else ctx.executor().execute(() -> finish(slot, reply, t, name, start));
         });

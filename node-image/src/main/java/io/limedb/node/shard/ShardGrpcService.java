@@ -138,7 +138,7 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         var response = ExecuteResponse.newBuilder().addAllResults(results).build();
         // Wait for the commit of every uncommitted write this batch read or made; failed ops saw nothing.
         long waitFor = 0;
-        if (!req.getReplicaRead()) {
+        if (!req.getReplicaRead() && replication.hasPending()) { // standalone and idle shards skip this
             for (int i = 0; i < results.size(); i++) {
                 if (!results.get(i).hasError()) waitFor = Math.max(waitFor, replication.pendingSeq(storageKey(req.getOps(i))));
             }

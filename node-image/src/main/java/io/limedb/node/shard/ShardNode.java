@@ -65,14 +65,6 @@ public final class ShardNode implements AutoCloseable {
                 c.get(BIND_HOST), http.port());
     }
 
-    public int grpcPort() {
-        return grpc.getPort();
-    }
-
-    public int httpPort() {
-        return http.port();
-    }
-
     @Override
     public void close() throws InterruptedException {
         http.close();
