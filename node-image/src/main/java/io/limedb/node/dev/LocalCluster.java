@@ -93,6 +93,30 @@ public final class LocalCluster implements AutoCloseable {
     private LocalController.Settings controllerSettings;
     private long topologyVersion;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private volatile Links links = (from, to) -> to.grpcAddress();
+
+    /**
+     * Which address one process uses to reach a member's gRPC port. By default the member's own; a
+     * fault test puts a proxy between each pair so that it can cut, blackhole or delay one link.
+     * {@code from} is a member name, {@link #COORDINATOR} or {@link #CONTROLLER}.
+     */
+    @FunctionalInterface
+    public interface Links {
+        String address(String from, NodeProcess to);
+    }
+
+    public static final String COORDINATOR = "coordinator";
+    public static final String CONTROLLER = "controller";
+
+    /** Routes links through {@code l} (set before start). */
+    public void links(Links l) {
+        this.links = l;
+    }
+
+    /** The address {@code from} must use to reach {@code to}. */
+    public String addressFor(String from, NodeProcess to) {
+        return links.address(from, to);
+    }
 
     public LocalCluster(Spec spec, Path jar) {
         this.spec = spec;
@@ -149,7 +173,7 @@ public final class LocalCluster implements AutoCloseable {
         for (int i = 0; i < spec.shards(); i++) {
             var ms = new ArrayList<Member>();
             for (int j = 0; j < spec.replicas(); j++) {
-                ms.add(new Member(memberId(i, j), members.get(i).get(j).grpcAddress, j == 0 ? Role.PRIMARY : Role.REPLICA));
+                ms.add(new Member(memberId(i, j), addressFor(COORDINATOR, members.get(i).get(j)), j == 0 ? Role.PRIMARY : Role.REPLICA));
             }
             initial.add(new ShardInfo(shardId(i), spec.replicated() ? 0 : 1, ms));
         }

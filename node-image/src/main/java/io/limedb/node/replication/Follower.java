@@ -165,7 +165,7 @@ final class Follower {
         primaryLastSeq = Math.max(primaryLastSeq, batch.getPrimaryLastSeq());
         replication.replicaCommit(batch.getCommitSeq());
         trackLag();
-        stream.onNext(ReplicaMessage.newBuilder().setAckSeq(log.lastSeq()).build());
+        stream.onNext(ReplicaMessage.newBuilder().setAck(io.limedb.api.v1.ReplicaAck.newBuilder().setSeq(log.lastSeq())).build());
     }
 
     private void trackLag() {

@@ -67,8 +67,8 @@ final class PrimarySessions {
         public void onNext(ReplicaMessage msg) {
             switch (msg.getMsgCase()) {
                 case HELLO -> hello(msg.getHello());
-                case ACK_SEQ -> {
-                    acked = Math.max(acked, msg.getAckSeq());
+                case ACK -> {
+                    acked = Math.max(acked, msg.getAck().getSeq());
                     if (acked >= log.lastSeq()) caughtUpNanos = System.nanoTime();
                     recomputeCommit();
                 }
