@@ -172,8 +172,8 @@ public final class LocalController implements AutoCloseable {
                 var r = reports[j];
                 if (j == p || r == null) continue;
                 boolean following = r.getRole() == MemberRole.REPLICA && r.getEpoch() == e
-                        && r.getPrimaryAddress().equals(ms.get(p).grpcAddress());
-                if (!following) follow(ms.get(j), ms.get(p).grpcAddress(), e);
+                        && r.getPrimaryAddress().equals(cluster.addressFor(ms.get(j).name(), ms.get(p)));
+                if (!following) follow(ms.get(j), cluster.addressFor(ms.get(j).name(), ms.get(p)), e);
             }
             return;
         }
@@ -237,11 +237,13 @@ public final class LocalController implements AutoCloseable {
         }
         for (Command c : plan.commands()) {
             switch (c) {
-                case Command.Fence f -> follow(byName(ms, f.memberId()), newAddress, f.epoch()); // fencing = learning the epoch
+                case Command.Fence f -> follow(byName(ms, f.memberId()),
+                        cluster.addressFor(f.memberId(), ms.get(newIndex)), f.epoch()); // fencing = learning the epoch
                 case Command.Promote pr -> {
                     if (!promote(byName(ms, pr.memberId()), pr.epoch())) return; // try again next round
                 }
-                case Command.Follow fo -> follow(byName(ms, fo.memberId()), fo.primaryAddress(), fo.epoch());
+                case Command.Follow fo -> follow(byName(ms, fo.memberId()),
+                        cluster.addressFor(fo.memberId(), ms.get(newIndex)), fo.epoch());
             }
         }
         long promoted = System.nanoTime();
@@ -274,7 +276,7 @@ public final class LocalController implements AutoCloseable {
                 int p = Math.max(primary[s], 0);
                 var members = new ArrayList<Member>();
                 for (int j = 0; j < ms.size(); j++) {
-                    members.add(new Member(ms.get(j).name(), ms.get(j).grpcAddress(),
+                    members.add(new Member(ms.get(j).name(), cluster.addressFor(LocalCluster.COORDINATOR, ms.get(j)),
                             j == p ? io.limedb.core.topology.Role.PRIMARY : io.limedb.core.topology.Role.REPLICA));
                 }
                 infos.add(new ShardInfo(cluster.shardId(s), epoch[s], members));
@@ -317,7 +319,8 @@ public final class LocalController implements AutoCloseable {
     }
 
     private ManagedChannel channel(NodeProcess m) {
-        return channels.computeIfAbsent(m.grpcAddress(), a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
+        return channels.computeIfAbsent(cluster.addressFor(LocalCluster.CONTROLLER, m),
+                a -> NettyChannelBuilder.forTarget(a).usePlaintext().build());
     }
 
     /** Restarts member processes that died, after restartDelayMs, as a kubelet restarts a pod. */
