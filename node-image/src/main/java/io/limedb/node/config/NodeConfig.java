@@ -41,8 +41,9 @@ public final class NodeConfig {
             "coordinator only: how often the topology file is checked for changes");
     public static final ConfigKey<Integer> RING_VNODES = positiveInt("ring.vnodes", 256,
             "virtual nodes per shard when the topology does not say");
-    public static final ConfigKey<Long> RPC_DEADLINE_MS = positiveLong("rpc.deadline.ms", 2000,
-            "coordinator only: how long a shard has to answer before the request fails");
+    public static final ConfigKey<Long> RPC_DEADLINE_MS = positiveLong("rpc.deadline.ms", 3000,
+            "coordinator only: how long a shard has to answer before the request fails with outcome unknown; "
+                    + "keep it above replication.ack.timeout.ms so that a slow commit gets the shard's own answer");
     public static final ConfigKey<io.limedb.node.net.Transport.Mode> NET_TRANSPORT = oneOf("net.transport",
             io.limedb.node.net.Transport.Mode.AUTO, io.limedb.node.net.Transport.Mode.class,
             "network transport: auto (Linux epoll when available, else Java NIO), nio or epoll");
@@ -78,10 +79,14 @@ public final class NodeConfig {
     public static final ConfigKey<Integer> MIN_IN_SYNC = positiveInt("replication.min.in.sync", 2,
             "shard only, sync mode: copies (primary included) that hold a write before it is acknowledged; "
                     + "with fewer replicas in sync, writes are refused with NOT_ENOUGH_REPLICAS");
-    public static final ConfigKey<Long> ACK_TIMEOUT_MS = positiveLong("replication.ack.timeout.ms", 5000,
+    public static final ConfigKey<Long> ACK_TIMEOUT_MS = positiveLong("replication.ack.timeout.ms", 1500,
             "shard only, sync mode: how long a write waits for replica acknowledgements before failing (outcome unknown)");
     public static final ConfigKey<Long> LAG_MAX_MS = positiveLong("replication.lag.max.ms", 2000,
             "shard only: a replica not caught up for this long is no longer counted in sync");
+    public static final ConfigKey<Long> LEASE_MS = positiveLong("replication.lease.ms", 1000,
+            "shard only, sync mode: a primary serves reads only while replicas renewed its lease within this time; "
+                    + "a new primary waits this long (plus 10% for clock drift) before serving, so a deposed primary that "
+                    + "cannot be reached stops serving reads before its successor starts");
     public static final ConfigKey<Long> LOG_RETAIN = positiveLong("replication.log.retain", 200_000,
             "shard only: log records kept for replicas that fall behind; further behind, they copy a snapshot");
     public static final ConfigKey<Long> PARENT_PID = new ConfigKey<>("parent.pid", 0L,
@@ -91,7 +96,7 @@ public final class NodeConfig {
             DATA_DIR, NET_TRANSPORT, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
             RPC_MAX_BATCH_OPS, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES, MAX_MULTI_KEYS, MAX_PIPELINE, ROCKSDB_COMPRESSION,
             ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
-            LAG_MAX_MS, LOG_RETAIN, PARENT_PID);
+            LAG_MAX_MS, LEASE_MS, LOG_RETAIN, PARENT_PID);
 
     private final Map<String, Object> values = new HashMap<>();
 

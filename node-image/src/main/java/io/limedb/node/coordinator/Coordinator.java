@@ -98,16 +98,34 @@ public final class Coordinator {
     }
 
     private CompletableFuture<OpResult> send(byte[] key, Op op) {
-        return router.submit(key, op).exceptionallyCompose(t -> {
-            // The batch was refused before it ran (a failover moved the primary): re-read the topology
-            // and try once more, but only if that changed where the key goes.
+        return attempt(key, op, System.nanoTime(), 0);
+    }
+
+    /**
+     * Retries only what was certainly not applied: after a topology refresh that moved the key's
+     * primary at once, or, while a failover is still settling (not primary, stale epoch, a new primary
+     * waiting out the old lease), after a short pause, within the RPC deadline. Anything that may have
+     * been applied goes back to the client as "outcome unknown", so nothing is ever applied twice.
+     */
+    private CompletableFuture<OpResult> attempt(byte[] key, Op op, long startNanos, int n) {
+        return router.submit(key, op).thenApply(Coordinator::ok).exceptionallyCompose(t -> {
             var e = LimeException.of(t);
-            if ((e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH) && router.refresh()) {
-                return router.submit(key, op);
+            if (!e.code().retryable() || e.code().outcome() != ErrorCode.Outcome.NOT_APPLIED || n >= MAX_RETRIES) {
+                return CompletableFuture.failedFuture(e);
             }
-            return CompletableFuture.failedFuture(e);
+            boolean movable = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
+                    || e.code() == ErrorCode.SHARD_UNAVAILABLE;
+            if (movable && router.refresh()) return attempt(key, op, startNanos, n + 1);
+            boolean settling = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
+                    || e.code() == ErrorCode.NO_LEASE;
+            long delayMs = Math.min(25L << Math.min(n, 4), 400);
+            long elapsedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+            if (!settling || elapsedMs + delayMs > router.deadlineMs()) return CompletableFuture.failedFuture(e);
+            return router.later(key, delayMs).thenCompose(v -> attempt(key, op, startNanos, n + 1));
         });
     }
+
+    private static final int MAX_RETRIES = 16;
 
     /** The result, or its error thrown (one stage fewer per request than a separate check). */
     private static OpResult ok(OpResult r) {

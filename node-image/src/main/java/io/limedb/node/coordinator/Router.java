@@ -140,6 +140,19 @@ public final class Router implements AutoCloseable {
         return result;
     }
 
+    /** Completes after delayMs on the event loop that the key's requests use from here. */
+    CompletableFuture<Void> later(byte[] key, long delayMs) {
+        var done = new CompletableFuture<Void>();
+        EventLoop loop = currentLoop();
+        if (loop == null) loop = loops[(int) ((KeyHash.of(key) >>> 1) % loops.length)];
+        loop.schedule(() -> done.complete(null), delayMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return done;
+    }
+
+    long deadlineMs() {
+        return settings.deadlineMs();
+    }
+
     private ShardLink link(EventLoop loop, String shardId, String address) {
         return links.get(loop).computeIfAbsent(address, a -> new ShardLink(shardId, a, loop, settings.deadlineMs(),
                 settings.maxInFlight(), settings.maxBatchOps(), settings.maxMessageBytes()));

@@ -51,6 +51,7 @@ final class ShardLink {
     private boolean flushScheduled;
     private long lastBackoffReset;
     private long lastIdle;
+    private long lastHeardNanos; // last answer on the current stream (or when it opened)
     private final ScheduledFuture<?> deadlineCheck;
 
     ShardLink(String shardId, String address, EventLoop loop, long deadlineMs, int maxInFlight, int maxBatchOps,
@@ -124,6 +125,7 @@ final class ShardLink {
         }
         Object generation = new Object();
         streamGeneration = generation;
+        lastHeardNanos = System.nanoTime();
         stub.pipeline(new ClientResponseObserver<ExecuteRequest, ExecuteResponse>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<ExecuteRequest> requestStream) {
@@ -132,7 +134,11 @@ final class ShardLink {
 
             @Override
             public void onNext(ExecuteResponse response) {
-                onLoop(() -> { if (streamGeneration == generation) complete(response); });
+                onLoop(() -> {
+                    if (streamGeneration != generation) return;
+                    lastHeardNanos = System.nanoTime();
+                    complete(response);
+                });
             }
 
             @Override
@@ -182,22 +188,52 @@ final class ShardLink {
         stream = null;
         streamGeneration = null;
         LimeException error = translate(t);
+        // A write that left on a stream that then broke may have been applied, unless the connection
+        // never came up; reads are harmless either way.
+        LimeException writeError = error.code().outcome() == ErrorCode.Outcome.UNKNOWN || neverConnected(t) ? error
+                : new LimeException(ErrorCode.OUTCOME_UNKNOWN, error.getMessage()
+                        + "; the request had been sent, so it may or may not have been applied");
         var failed = new ArrayList<>(inFlight.values());
         inFlight.clear();
-        failed.forEach(b -> b.ops().forEach(p -> p.result().completeExceptionally(error)));
+        failed.forEach(b -> b.ops().forEach(p -> p.result().completeExceptionally(
+                p.op().getOpCase() == Op.OpCase.GET ? error : writeError)));
         if (!queue.isEmpty() && !flushScheduled) {
             flushScheduled = true;
             loop.execute(this::flush);
         }
     }
 
+    /**
+     * Fails only the batches past the deadline (outcome unknown: they reached the shard or may have);
+     * the stream stays up for the others unless the shard has said nothing at all for a whole deadline.
+     */
     private void checkDeadline() {
+        long now = System.nanoTime();
         Batch head = inFlight.isEmpty() ? null : inFlight.values().iterator().next();
-        if (head == null || System.nanoTime() - head.sentNanos() < deadlineNanos) return;
-        var s = stream;
-        failStream(new LimeException(ErrorCode.DEADLINE_EXCEEDED, "shard " + shardId + " (" + address
-                + ") did not answer within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) + " ms"));
-        if (s != null) s.cancel("deadline exceeded", null);
+        if (head == null || now - head.sentNanos() < deadlineNanos) return;
+        var error = new LimeException(ErrorCode.DEADLINE_EXCEEDED, "shard " + shardId + " (" + address
+                + ") did not answer within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos)
+                + " ms; the request may or may not have been applied");
+        if (now - lastHeardNanos >= deadlineNanos) {
+            var s = stream;
+            failStream(error);
+            if (s != null) s.cancel("deadline exceeded", null);
+            return;
+        }
+        for (var it = inFlight.values().iterator(); it.hasNext(); ) {
+            Batch b = it.next();
+            if (now - b.sentNanos() < deadlineNanos) break; // oldest first
+            it.remove();
+            b.ops().forEach(p -> p.result().completeExceptionally(error));
+        }
+        if (!queue.isEmpty()) flush();
+    }
+
+    private static boolean neverConnected(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.ConnectException) return true;
+        }
+        return false;
     }
 
     private LimeException translate(Throwable t) {

@@ -43,6 +43,7 @@ final class Follower {
     private volatile boolean connected;
     private volatile long primaryLastSeq;
     private volatile long behindSinceNanos;
+    private long catchUpTarget = -1; // the primary's commit point when we connected; reaching it = caught up
     private ClientCallStreamObserver<ReplicaMessage> stream;
 
     Follower(ShardReplication replication, String primary, long epoch) {
@@ -62,6 +63,10 @@ final class Follower {
 
     void start() {
         thread.execute(this::connect);
+    }
+
+    long epoch() {
+        return epoch;
     }
 
     boolean connected() {
@@ -118,9 +123,10 @@ final class Follower {
                 });
             }
         });
+        catchUpTarget = -1;
         stream.onNext(ReplicaMessage.newBuilder().setHello(ReplicaHello.newBuilder()
                 .setNodeId(replication.nodeId()).setEpoch(epoch).setLastSeq(log.lastSeq())
-                .setLastEpoch(log.lastEpoch()).addAllHistory(log.history())).build());
+                .setLastEpoch(log.lastEpoch()).addAllHistory(log.history()).setStorageId(log.storageId())).build());
     }
 
     private void onThread(Runnable r) {
@@ -147,11 +153,18 @@ final class Follower {
         switch (m.getMsgCase()) {
             case RECORDS -> apply(m.getRecords());
             case HEARTBEAT -> {
+                var hb = m.getHeartbeat();
+                if (hb.getEpoch() > epoch) replication.observeEpoch(hb.getEpoch(), primary);
+                if (!replication.stillFollowing(this)) {
+                    fenced();
+                    return;
+                }
                 connected = true;
-                primaryLastSeq = Math.max(primaryLastSeq, m.getHeartbeat().getPrimaryLastSeq());
-                replication.replicaCommit(m.getHeartbeat().getCommitSeq());
+                primaryLastSeq = Math.max(primaryLastSeq, hb.getPrimaryLastSeq());
+                replication.replicaCommit(hb.getCommitSeq());
                 trackLag();
-                if (m.getHeartbeat().getEpoch() > epoch) replication.observeEpoch(m.getHeartbeat().getEpoch(), primary);
+                trackCatchUp(hb.getCommitSeq());
+                ack(hb.getLeaseStamp()); // renews the primary's read lease
             }
             case TRUNCATE_TO -> truncate(m.getTruncateTo());
             case SNAPSHOT_NEEDED -> copySnapshot();
@@ -160,12 +173,40 @@ final class Follower {
     }
 
     private void apply(RecordBatch batch) {
+        // Refused once fenced at a higher epoch: the deposed primary gets no acknowledgement from us.
+        if (!replication.applyAsFollower(this, batch.getRecordsList())) {
+            fenced();
+            return;
+        }
         connected = true;
-        log.applyReplicated(batch.getRecordsList());
         primaryLastSeq = Math.max(primaryLastSeq, batch.getPrimaryLastSeq());
         replication.replicaCommit(batch.getCommitSeq());
         trackLag();
-        stream.onNext(ReplicaMessage.newBuilder().setAck(io.limedb.api.v1.ReplicaAck.newBuilder().setSeq(log.lastSeq())).build());
+        trackCatchUp(batch.getCommitSeq());
+        ack(batch.getLeaseStamp());
+    }
+
+    private void ack(long leaseStamp) {
+        stream.onNext(ReplicaMessage.newBuilder().setAck(io.limedb.api.v1.ReplicaAck.newBuilder()
+                .setSeq(log.lastSeq()).setLeaseStamp(leaseStamp)).build());
+    }
+
+    private void fenced() {
+        LOG.info("{}: no longer following {} at epoch {} (now at epoch {}); closing the stream", replication.nodeId(),
+                primary, epoch, log.epoch());
+        stopped = true;
+        connected = false;
+        stream.cancel("fenced at a higher epoch", null);
+    }
+
+    /** A new storage counts as a full copy once it holds what its primary had committed when it connected. */
+    private void trackCatchUp(long primaryCommit) {
+        if (log.caughtUp()) return;
+        if (catchUpTarget < 0) catchUpTarget = primaryCommit;
+        if (log.lastSeq() >= catchUpTarget) {
+            log.markCaughtUp();
+            LOG.info("{}: storage {} caught up with {} at seq {}", replication.nodeId(), log.storageId(), primary, log.lastSeq());
+        }
     }
 
     private void trackLag() {
@@ -187,7 +228,10 @@ final class Follower {
                         : Mutation.put(e.getKey().toByteArray(), e.getValue().toByteArray()));
             }
         }
-        log.truncateAfter(seq, data);
+        if (!replication.truncateAsFollower(this, seq, data)) {
+            fenced();
+            return;
+        }
         replication.recordDiscarded(t.records());
         LOG.warn("{}: discarded {} divergent record(s) after seq {} and re-fetched {} key(s) from {}",
                 replication.nodeId(), t.records(), seq, t.keys().size(), primary);
@@ -195,6 +239,10 @@ final class Follower {
 
     /** Replaces all data with the primary's snapshot, then follows from the snapshot's seq. */
     private void copySnapshot() {
+        if (!replication.stillFollowing(this)) {
+            fenced();
+            return;
+        }
         LOG.info("{}: copying a snapshot from {} (local log ends at {})", replication.nodeId(), primary, log.lastSeq());
         var store = log.store();
         log.forgetPosition();

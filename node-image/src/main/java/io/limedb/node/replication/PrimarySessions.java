@@ -9,10 +9,11 @@ import io.limedb.api.v1.PrimaryMessage;
 import io.limedb.api.v1.RecordBatch;
 import io.limedb.api.v1.ReplicaHello;
 import io.limedb.api.v1.ReplicaMessage;
+import io.limedb.api.v1.ReplicaProgress;
 import io.limedb.api.v1.SnapshotNeeded;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -23,9 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The primary's side of replication: one session per connected replica, each streaming log records
- * from where that replica stands; acknowledgements move the commit point (the seq that at least
- * minInSync-1 replicas have applied).
+ * The primary's side of replication: one session per replica (a replica that reconnects replaces
+ * its old session, so it counts once), each streaming log records from where that replica stands.
+ * Acknowledgements move the commit point (the seq that at least minInSync-1 replicas have applied)
+ * and renew the read lease (with the send time of the newest message they answer).
  */
 final class PrimarySessions {
     private static final Logger LOG = LoggerFactory.getLogger(PrimarySessions.class);
@@ -42,20 +44,26 @@ final class PrimarySessions {
         return t;
     });
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+    // A replica silent this long (it answers every heartbeat) is gone or cut off: drop its session.
+    private final long silenceNanos;
 
     PrimarySessions(ShardReplication replication, ReplicationLog log, ReplicationSettings settings) {
         this.replication = replication;
         this.log = log;
         this.settings = settings;
+        this.silenceNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(3000, 3 * settings.lagMaxMs()));
     }
 
     /** One replica's stream. */
     final class Session implements StreamObserver<ReplicaMessage> {
         private final ServerCallStreamObserver<PrimaryMessage> out;
         private volatile String replicaId = "?";
+        private volatile String storageId = "";
         private volatile long nextSeq;
         private volatile long acked;
+        private volatile long leaseStamp;
         private volatile long caughtUpNanos;
+        private volatile long heardNanos = System.nanoTime();
         private volatile boolean open;
 
         Session(ServerCallStreamObserver<PrimaryMessage> out) {
@@ -65,12 +73,16 @@ final class PrimarySessions {
 
         @Override
         public void onNext(ReplicaMessage msg) {
+            heardNanos = System.nanoTime();
             switch (msg.getMsgCase()) {
-                case HELLO -> hello(msg.getHello());
+                case HELLO -> sender.execute(() -> hello(msg.getHello())); // reads the log: off the event loop
                 case ACK -> {
-                    acked = Math.max(acked, msg.getAck().getSeq());
+                    if (!open) return;
+                    var a = msg.getAck();
+                    if (a.getSeq() > acked) acked = a.getSeq();
                     if (acked >= log.lastSeq()) caughtUpNanos = System.nanoTime();
-                    recomputeCommit();
+                    if (a.getLeaseStamp() - leaseStamp > 0) leaseStamp = a.getLeaseStamp();
+                    recompute();
                 }
                 case MSG_NOT_SET -> { }
             }
@@ -78,12 +90,13 @@ final class PrimarySessions {
 
         private void hello(ReplicaHello h) {
             replicaId = h.getNodeId();
-            if (h.getEpoch() > log.epoch()) {
-                replication.observeEpoch(h.getEpoch(), "replica " + replicaId);
-            }
-            if (replication.role() != MemberRole.PRIMARY || h.getEpoch() > log.epoch()) {
-                out.onError(Status.FAILED_PRECONDITION.withDescription(replication.nodeId()
-                        + " is not the primary at epoch " + h.getEpoch()).asRuntimeException());
+            storageId = h.getStorageId();
+            long mine = log.epoch();
+            if (h.getEpoch() > mine) replication.observeEpoch(h.getEpoch(), "replica " + replicaId);
+            if (replication.role() != MemberRole.PRIMARY || h.getEpoch() != log.epoch()) {
+                refuse(Status.FAILED_PRECONDITION.withDescription(replication.nodeId() + " is not the primary at epoch "
+                        + h.getEpoch() + " (it is " + replication.role().name().toLowerCase(java.util.Locale.ROOT)
+                        + " at epoch " + log.epoch() + ")"));
                 return;
             }
             long agree = log.divergencePoint(h.getLastSeq(), h.getLastEpoch(), h.getHistoryList());
@@ -91,7 +104,7 @@ final class PrimarySessions {
                 LOG.info("{}: replica {} diverged after seq {} (it has up to {} of epoch {}); telling it to truncate",
                         replication.nodeId(), replicaId, agree, h.getLastSeq(), h.getLastEpoch());
                 send(PrimaryMessage.newBuilder().setTruncateTo(agree).build());
-                out.onCompleted();
+                complete();
                 return;
             }
             if (agree + 1 < log.firstSeq()) {
@@ -99,15 +112,20 @@ final class PrimarySessions {
                         replication.nodeId(), replicaId, agree, log.firstSeq());
                 send(PrimaryMessage.newBuilder().setSnapshotNeeded(
                         SnapshotNeeded.newBuilder().setLogStartSeq(log.firstSeq())).build());
-                out.onCompleted();
+                complete();
                 return;
+            }
+            // One session per replica: a reconnect (the old stream may be half-open) replaces the old one.
+            for (Session other : sessions.keySet()) {
+                if (other != this && other.replicaId.equals(replicaId)) other.abort("replaced by a new connection");
             }
             nextSeq = agree + 1;
             acked = agree;
             if (acked >= log.lastSeq()) caughtUpNanos = System.nanoTime();
             open = true;
             sessions.put(this, Boolean.TRUE);
-            LOG.info("{}: replica {} connected at seq {} (primary at {})", replication.nodeId(), replicaId, agree, log.lastSeq());
+            LOG.info("{}: replica {} (storage {}) connected at seq {} (primary at {}, epoch {})", replication.nodeId(),
+                    replicaId, storageId, agree, log.lastSeq(), log.epoch());
             wake();
         }
 
@@ -119,6 +137,10 @@ final class PrimarySessions {
         @Override
         public void onCompleted() {
             close("replica closed the stream");
+            complete();
+        }
+
+        private void complete() {
             try {
                 out.onCompleted();
             } catch (RuntimeException ignored) {
@@ -126,12 +148,25 @@ final class PrimarySessions {
             }
         }
 
+        private void refuse(Status s) {
+            try {
+                out.onError(s.asRuntimeException());
+            } catch (RuntimeException ignored) {
+                // already closed
+            }
+        }
+
+        void abort(String why) {
+            refuse(Status.UNAVAILABLE.withDescription(replication.nodeId() + ": " + why));
+            close(why);
+        }
+
         void close(String why) {
+            sessions.remove(this);
             if (!open) return;
             open = false;
-            sessions.remove(this);
             LOG.info("{}: replica {} disconnected ({})", replication.nodeId(), replicaId, why);
-            recomputeCommit();
+            recompute();
         }
 
         boolean inSync(long now) {
@@ -144,14 +179,15 @@ final class PrimarySessions {
                 if (nextSeq < log.firstSeq()) {
                     send(PrimaryMessage.newBuilder().setSnapshotNeeded(
                             SnapshotNeeded.newBuilder().setLogStartSeq(log.firstSeq())).build());
-                    out.onCompleted();
+                    complete();
                     close("fell behind the log start");
                     return;
                 }
                 var records = log.read(nextSeq, MAX_RECORDS, MAX_BYTES);
                 if (records.isEmpty()) return;
                 send(PrimaryMessage.newBuilder().setRecords(RecordBatch.newBuilder().addAllRecords(records)
-                        .setPrimaryLastSeq(log.lastSeq()).setCommitSeq(replication.commitSeq())).build());
+                        .setPrimaryLastSeq(log.lastSeq()).setCommitSeq(replication.commitSeq())
+                        .setLeaseStamp(System.nanoTime())).build());
                 nextSeq = records.get(records.size() - 1).getSeq() + 1;
             }
         }
@@ -185,47 +221,60 @@ final class PrimarySessions {
         }
     }
 
+    /** Every 100 ms: a heartbeat to each replica whose stream can take it; silent replicas are dropped. */
     void heartbeat() {
-        var hb = PrimaryMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setPrimaryLastSeq(log.lastSeq())
-                .setCommitSeq(replication.commitSeq()).setEpoch(log.epoch())).build();
-        sender.execute(() -> sessions.keySet().forEach(s -> s.send(hb)));
+        sender.execute(() -> {
+            long now = System.nanoTime();
+            var hb = PrimaryMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setPrimaryLastSeq(log.lastSeq())
+                    .setCommitSeq(replication.commitSeq()).setEpoch(log.epoch()).setLeaseStamp(now)).build();
+            for (Session s : sessions.keySet()) {
+                if (now - s.heardNanos > silenceNanos) {
+                    s.abort("no answer from the replica for " + TimeUnit.NANOSECONDS.toMillis(now - s.heardNanos) + " ms");
+                } else if (s.out.isReady()) {
+                    s.send(hb);
+                }
+            }
+        });
         wake();
     }
 
     int inSyncCount() {
         long now = System.nanoTime();
-        int n = 0;
-        for (Session s : sessions.keySet()) if (s.inSync(now)) n++;
-        return n;
+        var ids = new java.util.HashSet<String>();
+        for (Session s : sessions.keySet()) if (s.inSync(now)) ids.add(s.replicaId);
+        return ids.size();
     }
 
-    private void recomputeCommit() {
+    /** Commit point and lease from the acknowledgements: the need-th highest, counting each replica once. */
+    private void recompute() {
         int need = settings.acksNeeded();
         if (need == 0) return;
-        var acks = new ArrayList<Long>();
-        for (Session s : sessions.keySet()) acks.add(s.acked);
-        if (acks.size() < need) return;
-        long[] sorted = acks.stream().mapToLong(Long::longValue).sorted().toArray();
-        replication.advanceCommit(sorted[sorted.length - need]); // the need-th highest acknowledgement
+        Map<String, long[]> best = new HashMap<>(); // replica -> {acked, lease stamp}
+        for (Session s : sessions.keySet()) {
+            if (!s.open) continue;
+            long[] b = best.computeIfAbsent(s.replicaId, k -> new long[] {0, Long.MIN_VALUE});
+            b[0] = Math.max(b[0], s.acked);
+            if (s.leaseStamp != 0 && (b[1] == Long.MIN_VALUE || s.leaseStamp - b[1] > 0)) b[1] = s.leaseStamp;
+        }
+        if (best.size() < need) return;
+        var values = new ArrayList<>(best.values());
+        values.sort((x, y) -> Long.compare(y[0], x[0]));
+        replication.acknowledged(values.get(need - 1)[0]);
+        values.sort((x, y) -> x[1] == Long.MIN_VALUE ? 1 : y[1] == Long.MIN_VALUE ? -1 : Long.compare(0, x[1] - y[1]));
+        long stamp = values.get(need - 1)[1];
+        if (stamp != Long.MIN_VALUE) replication.renewLease(stamp);
     }
 
-    Map<String, long[]> progress() {
+    List<ReplicaProgress> progress() {
         long now = System.nanoTime();
-        var out = new LinkedHashMap<String, long[]>();
-        for (Session s : sessions.keySet()) out.put(s.replicaId, new long[] {s.acked, s.inSync(now) ? 1 : 0});
+        var out = new ArrayList<ReplicaProgress>();
+        for (Session s : sessions.keySet()) {
+            out.add(ReplicaProgress.newBuilder().setNodeId(s.replicaId).setAckedSeq(s.acked).setInSync(s.inSync(now)).build());
+        }
         return out;
     }
 
     void closeAll() {
-        for (Session s : sessions.keySet()) {
-            try {
-                s.out.onError(Status.UNAVAILABLE.withDescription(replication.nodeId() + " is no longer primary")
-                        .asRuntimeException());
-            } catch (RuntimeException ignored) {
-                // already closed
-            }
-            s.close("no longer primary");
-        }
+        for (Session s : sessions.keySet()) s.abort("no longer primary");
     }
-
 }

@@ -57,13 +57,18 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
     }
 
     @Override
+    public void fence(io.limedb.api.v1.FenceRequest req, StreamObserver<RoleResponse> out) {
+        slow.execute(() -> unary(out, () -> RoleResponse.newBuilder().setStatus(replication.fence(req.getEpoch())).build()));
+    }
+
+    @Override
     public StreamObserver<ReplicaMessage> replicate(StreamObserver<PrimaryMessage> out) {
         return replication.sessions().open(out);
     }
 
     @Override
     public void fetchKeys(FetchKeysRequest req, StreamObserver<FetchKeysResponse> out) {
-        unary(out, () -> {
+        slow.execute(() -> unary(out, () -> {
             requirePrimary(req.getEpoch());
             var b = FetchKeysResponse.newBuilder().setLastSeq(replication.log().lastSeq());
             for (var k : req.getKeysList()) {
@@ -74,7 +79,7 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
                 b.addEntries(m);
             }
             return b.build();
-        });
+        }));
     }
 
     @Override

@@ -27,13 +27,18 @@ public final class ReplicationLog {
     private static final byte[] APPLIED = key("applied");   // last seq (8) + its epoch (8)
     private static final byte[] EPOCH = key("epoch");       // highest epoch seen (8)
     private static final byte[] HISTORY = key("epochs");    // (epoch, start seq) pairs
+    private static final byte[] STORAGE_ID = key("storage-id");
+    private static final byte[] CAUGHT_UP = key("caught-up"); // present once this storage holds a full copy
 
     private final KeyValueStore store;
     private final TreeMap<Long, Long> history = new TreeMap<>(); // epoch -> first seq written in it
-    private long lastSeq;
-    private long lastEpoch;
-    private long epoch;
-    private long firstSeq; // lowest seq still in the log
+    // Written under this object's lock, read without it: status and health never wait for a write.
+    private volatile long lastSeq;
+    private volatile long lastEpoch;
+    private volatile long epoch;
+    private volatile long firstSeq; // lowest seq still in the log
+    private final String storageId;
+    private volatile boolean caughtUp;
     // The newest records, in order, so replicas that keep up are fed without reading RocksDB.
     private final java.util.ArrayDeque<LogRecord> recent = new java.util.ArrayDeque<>();
     private static final int RECENT = 8192;
@@ -59,6 +64,36 @@ public final class ReplicationLog {
             return false;
         });
         firstSeq = first[0];
+        byte[] id = store.get(Space.META, STORAGE_ID);
+        if (id == null) {
+            // A new storage (or one from before storage ids, which is a full copy if it holds records).
+            caughtUp = lastSeq > 0;
+            var batch = new ArrayList<Mutation>();
+            batch.add(Mutation.put(Space.META, STORAGE_ID, key(java.util.UUID.randomUUID().toString())));
+            if (caughtUp) batch.add(Mutation.put(Space.META, CAUGHT_UP, new byte[] {1}));
+            store.write(batch, true);
+            id = store.get(Space.META, STORAGE_ID);
+        } else {
+            caughtUp = store.get(Space.META, CAUGHT_UP) != null;
+        }
+        storageId = new String(id, StandardCharsets.US_ASCII);
+    }
+
+    /** Made when this storage was created: a wiped data directory comes back as a different storage. */
+    public String storageId() {
+        return storageId;
+    }
+
+    /** Whether this storage has held a full copy of the shard at some point (see StatusResponse.caught_up). */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    /** Records (synced) that this storage now holds everything its primary had committed. */
+    public synchronized void markCaughtUp() {
+        if (caughtUp) return;
+        store.write(List.of(Mutation.put(Space.META, CAUGHT_UP, new byte[] {1})), true);
+        caughtUp = true;
     }
 
     private static byte[] key(String s) {
@@ -73,19 +108,19 @@ public final class ReplicationLog {
         return store;
     }
 
-    public synchronized long lastSeq() {
+    public long lastSeq() {
         return lastSeq;
     }
 
-    public synchronized long lastEpoch() {
+    public long lastEpoch() {
         return lastEpoch;
     }
 
-    public synchronized long epoch() {
+    public long epoch() {
         return epoch;
     }
 
-    public synchronized long firstSeq() {
+    public long firstSeq() {
         return firstSeq;
     }
 
@@ -271,6 +306,10 @@ public final class ReplicationLog {
      * the middle of the copy restarts from nothing rather than from a position the data no longer has.
      */
     public synchronized void forgetPosition() {
+        if (caughtUp) {
+            store.write(List.of(Mutation.delete(Space.META, CAUGHT_UP)), true);
+            caughtUp = false; // its data is about to go: until the copy is done it proves nothing
+        }
         resetTo(0, 0, List.of());
     }
 

@@ -1,5 +1,6 @@
 package io.limedb.node.replication;
 
+import io.limedb.api.v1.LogRecord;
 import io.limedb.api.v1.MemberRole;
 import io.limedb.api.v1.ReplicaProgress;
 import io.limedb.api.v1.StatusResponse;
@@ -7,12 +8,14 @@ import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.storage.KeyValueStore;
 import io.limedb.node.storage.KeyValueStore.Mutation;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,13 +24,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A shard member's replication state: its role and epoch, the log, the primary side (replica
- * sessions, what is committed) and the replica side (following a primary). Every write of the
- * shard goes through {@link #write}; every answer waits for {@link #awaitCommit} of what it saw.
+ * sessions, what is committed, the read lease) and the replica side (following a primary). Every
+ * write of the shard goes through {@link #write}; every answer waits for {@link #awaitCommit} of what
+ * it saw.
  *
- * <p>Invariants kept here: the epoch is persisted before it is acted on; a node only writes as
- * primary; a primary that learns of a higher epoch stops acknowledging at once; in sync mode a write
- * is acknowledged only once minInSync-1 replicas have applied it, and refused up front when fewer
- * replicas are in sync.
+ * <p>Invariants kept here, all under this object's lock: the epoch is persisted before it is acted
+ * on; a record is stamped with the epoch in which its writer is primary, decided together with the
+ * role check; a member fenced at a higher epoch applies and acknowledges nothing of a lower one; a
+ * primary that learns of a higher epoch stops acknowledging at once. In sync mode a write is
+ * acknowledged only once minInSync-1 replicas have applied it (refused up front when fewer are in
+ * sync), reads are served only under a lease that replicas renew, and a new primary waits out its
+ * predecessor's lease before it serves anything.
  */
 public final class ShardReplication implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShardReplication.class);
@@ -44,16 +51,21 @@ public final class ShardReplication implements AutoCloseable {
     private volatile String primaryAddress = "";
     private volatile long commitSeq;
     private volatile long discarded;
+    // Primary: the seq of the empty record that opened its epoch; commit never stops short of it, so
+    // an earlier epoch's tail is committed only together with a record of this epoch.
+    private volatile long epochStartSeq;
+    // Primary: monotonic instants (System.nanoTime) from which it may serve, and until which its lease runs.
+    private volatile long servingFromNanos;
+    private volatile long leaseUntilNanos;
     private Follower follower;
 
     private record Waiter(CompletableFuture<Void> future, long sinceNanos) {}
 
     // Uncommitted writes by storage key: an answer that read or wrote a key waits for its commit.
-    private final java.util.concurrent.ConcurrentHashMap<java.nio.ByteBuffer, Long> pending =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.ArrayDeque<PendingGroup> pendingOrder = new java.util.ArrayDeque<>();
+    private final ConcurrentHashMap<ByteBuffer, Long> pending = new ConcurrentHashMap<>();
+    private final ArrayDeque<PendingGroup> pendingOrder = new ArrayDeque<>();
 
-    private record PendingGroup(long seq, List<java.nio.ByteBuffer> keys) {}
+    private record PendingGroup(long seq, List<ByteBuffer> keys) {}
 
     public ShardReplication(String nodeId, KeyValueStore store, ReplicationSettings settings) {
         this.nodeId = nodeId;
@@ -70,8 +82,9 @@ public final class ShardReplication implements AutoCloseable {
         });
         timer.scheduleWithFixedDelay(this::tick, 100, 100, TimeUnit.MILLISECONDS);
         if (role != MemberRole.STANDALONE) {
-            LOG.info("{}: {} replication, epoch {}, log at seq {} (epoch {}); waiting to be promoted or to follow",
-                    nodeId, settings.mode().name().toLowerCase(Locale.ROOT), log.epoch(), log.lastSeq(), log.lastEpoch());
+            LOG.info("{}: {} replication, epoch {}, log at seq {} (epoch {}), storage {}{}; waiting to be promoted or to follow",
+                    nodeId, settings.mode().name().toLowerCase(Locale.ROOT), log.epoch(), log.lastSeq(), log.lastEpoch(),
+                    log.storageId(), log.caughtUp() ? "" : " (new: not caught up yet)");
         }
     }
 
@@ -97,63 +110,86 @@ public final class ShardReplication implements AutoCloseable {
 
     // ---- the write path ----
 
-    /** Refuses a batch this node must not serve; learns a higher epoch from it. */
+    /**
+     * Refuses a batch this node must not serve (nothing of it runs: not applied); learns a higher
+     * epoch from it. A replicated shard requires the sender's epoch (0 means "unknown" and is refused).
+     */
     public void checkBatch(long requestEpoch, boolean replicaRead, boolean hasWrites) {
         if (role == MemberRole.STANDALONE) return;
-        if (requestEpoch > 0) {
-            long mine = log.epoch();
-            if (requestEpoch < mine) {
-                throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " is at epoch " + mine
-                        + ", the request was routed by epoch " + requestEpoch + "; refresh the topology");
-            }
-            if (requestEpoch > mine) observeEpoch(requestEpoch, "a request");
+        long mine = log.epoch();
+        if (requestEpoch < mine) {
+            throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " is at epoch " + mine
+                    + ", the request was routed by epoch " + requestEpoch + "; refresh the topology");
         }
+        if (requestEpoch > mine) observeEpoch(requestEpoch, "a request");
         if (replicaRead && !hasWrites) return;
+        checkServing(true);
+    }
+
+    /** For calls that carry no epoch (the Shard service's unary RPCs): role and lease only. */
+    public void checkDirect() {
+        if (role == MemberRole.STANDALONE) return;
+        checkServing(true);
+    }
+
+    private void checkServing(boolean reads) {
         if (role != MemberRole.PRIMARY) {
             throw new LimeException(ErrorCode.NOT_PRIMARY, nodeId + " is not the primary (role "
                     + role.name().toLowerCase(Locale.ROOT) + ", epoch " + log.epoch()
                     + (primaryAddress.isEmpty() ? "" : ", following " + primaryAddress) + ")");
         }
+        long now = System.nanoTime();
+        if (now - servingFromNanos < 0) {
+            throw new LimeException(ErrorCode.NO_LEASE, nodeId + " became primary at epoch " + log.epoch()
+                    + " and waits " + TimeUnit.NANOSECONDS.toMillis(servingFromNanos - now)
+                    + " ms more for its predecessor's read lease to run out; retry");
+        }
+        if (reads && settings.acksNeeded() > 0 && now - leaseUntilNanos >= 0) {
+            throw new LimeException(ErrorCode.NO_LEASE, nodeId + ": read lease expired (no acknowledgement from "
+                    + settings.acksNeeded() + " replica(s) within " + settings.leaseMs() + " ms); not serving; retry");
+        }
     }
 
     /** Applies a write group (with its log record when replicated); returns its seq (0 standalone). */
     public long write(List<Mutation> data) {
-        switch (role) {
-            case STANDALONE -> {
-                store.write(data);
-                return 0;
-            }
-            case PRIMARY -> {
-                int in = sessions.inSyncCount();
-                if (in < settings.acksNeeded()) {
-                    throw new LimeException(ErrorCode.NOT_ENOUGH_REPLICAS, nodeId + ": " + in
-                            + " replica(s) in sync, sync mode needs " + settings.acksNeeded()
-                            + " (min.in.sync=" + settings.minInSync() + "); write refused, nothing was written");
-                }
-                long seq;
-                synchronized (pendingOrder) {
-                    seq = log.append(log.epoch(), data);
-                    if (seq > commitSeq) {
-                        var keys = new ArrayList<java.nio.ByteBuffer>(data.size());
-                        for (Mutation m : data) {
-                            var k = java.nio.ByteBuffer.wrap(m.key());
-                            keys.add(k);
-                            pending.put(k, seq);
-                        }
-                        pendingOrder.add(new PendingGroup(seq, keys));
-                    }
-                }
-                sessions.wake();
-                if (settings.acksNeeded() == 0) advanceCommit(seq);
-                return seq;
-            }
-            default -> throw new LimeException(ErrorCode.NOT_PRIMARY, nodeId + " is not the primary");
+        if (role == MemberRole.STANDALONE) {
+            store.write(data);
+            return 0;
         }
+        long seq;
+        synchronized (this) { // the role check and the record's epoch are one decision
+            checkServing(false);
+            int in = sessions.inSyncCount();
+            if (in < settings.acksNeeded()) {
+                throw new LimeException(ErrorCode.NOT_ENOUGH_REPLICAS, nodeId + ": " + in
+                        + " replica(s) in sync, sync mode needs " + settings.acksNeeded()
+                        + " (min.in.sync=" + settings.minInSync() + "); write refused, nothing was written");
+            }
+            seq = log.lastSeq() + 1;
+            if (settings.acksNeeded() > 0) registerPending(seq, keysOf(data)); // before the data is readable
+            try {
+                log.append(log.epoch(), data);
+            } catch (RuntimeException e) {
+                throw new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId + ": the write failed in storage and may or "
+                        + "may not have been applied: " + e.getMessage());
+            }
+        }
+        sessions.wake();
+        if (settings.acksNeeded() == 0) advanceCommit(seq);
+        return seq;
     }
 
-    /** The seq an answer must wait for: everything written so far (so nothing uncommitted is ever seen). */
-    public long visibleSeq() {
-        return role == MemberRole.STANDALONE ? 0 : log.lastSeq();
+    private static List<ByteBuffer> keysOf(List<Mutation> data) {
+        var keys = new ArrayList<ByteBuffer>(data.size());
+        for (Mutation m : data) keys.add(ByteBuffer.wrap(m.key()));
+        return keys;
+    }
+
+    private void registerPending(long seq, List<ByteBuffer> keys) {
+        for (var k : keys) pending.put(k, seq);
+        synchronized (pendingOrder) {
+            pendingOrder.add(new PendingGroup(seq, keys));
+        }
     }
 
     /** True when some write is not yet committed (answers may have to wait). */
@@ -164,18 +200,24 @@ public final class ShardReplication implements AutoCloseable {
     /** The seq an answer that read or wrote this storage key must wait for (0: nothing uncommitted). */
     public long pendingSeq(byte[] storageKey) {
         if (role == MemberRole.STANDALONE) return 0;
-        Long s = pending.get(java.nio.ByteBuffer.wrap(storageKey));
+        Long s = pending.get(ByteBuffer.wrap(storageKey));
         return s == null ? 0 : s;
     }
 
-    /** Completes when seq is committed; fails if this node stops being primary or replicas do not answer. */
+    /** The seq an answer that saw everything must wait for: everything written so far. */
+    public long visibleSeq() {
+        return role == MemberRole.STANDALONE ? 0 : log.lastSeq();
+    }
+
+    /** Completes when seq is committed; fails (outcome unknown) if this node stops being primary first. */
     public CompletableFuture<Void> awaitCommit(long seq) {
         if (seq <= commitSeq || role == MemberRole.STANDALONE) return CompletableFuture.completedFuture(null);
         var f = new CompletableFuture<Void>();
         synchronized (waiting) {
             if (seq <= commitSeq) return CompletableFuture.completedFuture(null);
             if (role != MemberRole.PRIMARY) {
-                f.completeExceptionally(new LimeException(ErrorCode.NOT_PRIMARY, nodeId + " stopped being primary"));
+                f.completeExceptionally(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId
+                        + " stopped being primary before the write was committed; it may or may not have been applied"));
                 return f;
             }
             waiting.computeIfAbsent(seq, k -> new ArrayList<>()).add(new Waiter(f, System.nanoTime()));
@@ -183,7 +225,13 @@ public final class ShardReplication implements AutoCloseable {
         return f;
     }
 
-    void advanceCommit(long seq) {
+    /** Replicas acknowledged up to seq: commit it (never short of this epoch's first record). */
+    void acknowledged(long seq) {
+        if (seq < epochStartSeq || role != MemberRole.PRIMARY) return;
+        advanceCommit(seq);
+    }
+
+    private void advanceCommit(long seq) {
         var done = new ArrayList<Waiter>();
         synchronized (waiting) {
             if (seq <= commitSeq) return;
@@ -199,6 +247,12 @@ public final class ShardReplication implements AutoCloseable {
             }
         }
         done.forEach(w -> w.future().complete(null));
+    }
+
+    /** Replicas renewed the lease with a stamp (this node's nanoTime when it sent what they acknowledged). */
+    void renewLease(long stamp) {
+        long until = stamp + TimeUnit.MILLISECONDS.toNanos(settings.leaseMs());
+        if (until - leaseUntilNanos > 0) leaseUntilNanos = until;
     }
 
     private void failWaiting(LimeException e, long olderThanNanos) {
@@ -222,7 +276,7 @@ public final class ShardReplication implements AutoCloseable {
         try {
             if (role == MemberRole.PRIMARY) {
                 long cutoff = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(settings.ackTimeoutMs());
-                failWaiting(new LimeException(ErrorCode.NOT_ENOUGH_REPLICAS, nodeId + ": write not acknowledged by "
+                failWaiting(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId + ": write not acknowledged by "
                         + settings.acksNeeded() + " replica(s) within " + settings.ackTimeoutMs()
                         + " ms; it may or may not have been applied"), cutoff);
                 sessions.heartbeat();
@@ -235,21 +289,58 @@ public final class ShardReplication implements AutoCloseable {
 
     // ---- roles ----
 
-    /** Become primary at epoch (persisted first). Idempotent for the same epoch. */
+    /**
+     * Raise the epoch (persisted first) and stop acting for any lower one: a primary steps down, a
+     * replica stops following. Idempotent; a member already at or past the epoch is left as it is.
+     */
+    public synchronized StatusResponse fence(long epoch) {
+        requireReplicated();
+        if (epoch > log.epoch()) {
+            log.raiseEpoch(epoch);
+            stepDownIfPrimary("fenced at epoch " + epoch);
+            stopFollowing();
+            role = MemberRole.ROLE_UNKNOWN;
+            primaryAddress = "";
+            LOG.warn("{}: fenced at epoch {} (log at seq {} of epoch {})", nodeId, epoch, log.lastSeq(), log.lastEpoch());
+        }
+        return status();
+    }
+
+    /**
+     * Become primary at epoch (persisted first). Allowed above this member's epoch, or at it while the
+     * member is fenced there (neither primary nor following); idempotent for the primary of that epoch.
+     */
     public synchronized StatusResponse promote(long epoch) {
         requireReplicated();
         if (role == MemberRole.PRIMARY && epoch == log.epoch()) return status();
-        if (epoch <= log.epoch()) {
+        if (epoch < log.epoch() || (epoch == log.epoch() && role != MemberRole.ROLE_UNKNOWN)) {
             throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " cannot be promoted at epoch " + epoch
-                    + ": it has already seen epoch " + log.epoch());
+                    + ": it is at epoch " + log.epoch() + " as " + role.name().toLowerCase(Locale.ROOT));
         }
         log.raiseEpoch(epoch);
         stopFollowing();
-        commitSeq = Math.min(commitSeq, log.lastSeq());
         primaryAddress = "";
+        long committed = commitSeq;
+        // Its log past the commit point may or may not have been acknowledged: nobody reads it until
+        // it commits, which happens with the empty record that opens this epoch.
+        var tail = new ArrayList<ByteBuffer>();
+        for (long s = committed + 1; s <= log.lastSeq(); ) {
+            var records = log.read(s, 4096, 64L << 20);
+            if (records.isEmpty()) break;
+            for (LogRecord r : records) {
+                r.getMutationsList().forEach(m -> tail.add(ByteBuffer.wrap(m.getKey().toByteArray())));
+                s = r.getSeq() + 1;
+            }
+        }
+        epochStartSeq = log.append(epoch, List.of());
+        if (settings.acksNeeded() > 0 && !tail.isEmpty()) registerPending(epochStartSeq, tail);
+        leaseUntilNanos = System.nanoTime();
+        servingFromNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.leaseWaitMs());
+        log.markCaughtUp();
         role = MemberRole.PRIMARY;
         if (settings.acksNeeded() == 0) advanceCommit(log.lastSeq());
-        LOG.info("{}: promoted to primary at epoch {} (log at seq {}, epoch {})", nodeId, epoch, log.lastSeq(), log.lastEpoch());
+        LOG.info("{}: promoted to primary at epoch {} (log at seq {}, committed {}, {} uncommitted key(s) held back); "
+                + "serving in {} ms", nodeId, epoch, log.lastSeq(), committed, tail.size(), settings.leaseWaitMs());
         return status();
     }
 
@@ -282,12 +373,39 @@ public final class ShardReplication implements AutoCloseable {
         }
     }
 
+    /**
+     * The follower's apply: only while it still follows at this member's epoch (a fence in between
+     * makes it refuse). Returns false when refused.
+     */
+    synchronized boolean applyAsFollower(Follower f, List<LogRecord> records) {
+        if (follower != f || role != MemberRole.REPLICA || f.epoch() != log.epoch()) return false;
+        log.applyReplicated(records);
+        return true;
+    }
+
+    /** The follower's truncation of a divergent tail, under the same condition as its apply. */
+    synchronized boolean truncateAsFollower(Follower f, long seq, List<Mutation> repaired) {
+        if (!stillFollowing(f)) return false;
+        log.truncateAfter(seq, repaired);
+        return true;
+    }
+
+    /** Whether f still follows at this member's epoch (it may acknowledge and renew leases). */
+    boolean stillFollowing(Follower f) {
+        return follower == f && role == MemberRole.REPLICA && f.epoch() == log.epoch();
+    }
+
     private void stepDownIfPrimary(String why) {
         if (role != MemberRole.PRIMARY) return;
         role = MemberRole.ROLE_UNKNOWN;
+        leaseUntilNanos = System.nanoTime();
         sessions.closeAll();
-        failWaiting(new LimeException(ErrorCode.NOT_PRIMARY, nodeId + " stepped down (" + why
+        failWaiting(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId + " stepped down (" + why
                 + "); the write may or may not have been applied"), Long.MAX_VALUE);
+        synchronized (pendingOrder) {
+            pendingOrder.clear();
+            pending.clear();
+        }
         LOG.warn("{}: stepped down as primary: {}", nodeId, why);
     }
 
@@ -322,16 +440,17 @@ public final class ShardReplication implements AutoCloseable {
     }
 
     public StatusResponse status() {
+        long now = System.nanoTime();
         var b = StatusResponse.newBuilder().setNodeId(nodeId).setRole(role).setEpoch(log.epoch())
                 .setLastSeq(log.lastSeq()).setLastEpoch(log.lastEpoch()).setCommitSeq(commitSeq)
                 .setPrimaryAddress(primaryAddress).setPid(ProcessHandle.current().pid())
-                .setDiscardedRecords(discarded)
+                .setDiscardedRecords(discarded).setStorageId(log.storageId()).setCaughtUp(log.caughtUp())
                 .setReplicationMode(settings.mode().name().toLowerCase(Locale.ROOT));
         if (role == MemberRole.PRIMARY) {
-            Map<String, long[]> progress = sessions.progress();
-            progress.forEach((id, p) -> b.addReplicas(ReplicaProgress.newBuilder().setNodeId(id)
-                    .setAckedSeq(p[0]).setInSync(p[1] == 1)));
+            sessions.progress().forEach(p -> b.addReplicas(p));
             b.setInSyncReplicas(sessions.inSyncCount());
+            b.setServing(now - servingFromNanos >= 0);
+            if (settings.acksNeeded() > 0) b.setLeaseRemainingMs(Math.max(0, TimeUnit.NANOSECONDS.toMillis(leaseUntilNanos - now)));
         }
         Follower f = follower;
         if (f != null) {
@@ -345,6 +464,7 @@ public final class ShardReplication implements AutoCloseable {
         timer.shutdownNow();
         stopFollowing();
         sessions.closeAll();
-        failWaiting(new LimeException(ErrorCode.NOT_PRIMARY, nodeId + " is shutting down"), Long.MAX_VALUE);
+        failWaiting(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId
+                + " is shutting down; the write may or may not have been applied"), Long.MAX_VALUE);
     }
 }

@@ -44,12 +44,27 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     private final ShardReplication replication;
     private final NodeMetrics metrics;
     private final java.util.EnumMap<Op.OpCase, NodeMetrics.RequestTimer> timers = new java.util.EnumMap<>(Op.OpCase.class);
+    // RocksDB writes (which can stall), stripe locks and scans run here, never on the event loops that
+    // also answer Status and health: a busy shard must not look dead.
+    private final java.util.concurrent.ExecutorService workers;
 
     public ShardGrpcService(ShardEngine engine, NodeMetrics metrics) {
         this.engine = engine;
         this.replication = engine.replication();
         this.metrics = metrics;
         for (Op.OpCase c : Op.OpCase.values()) timers.put(c, metrics.timer("grpc", c.name().toLowerCase(Locale.ROOT)));
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        var counter = new java.util.concurrent.atomic.AtomicInteger();
+        this.workers = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            var t = new Thread(r, "shard-worker-" + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Stops the workers (after the server stopped taking calls). */
+    public void close() {
+        workers.shutdown();
     }
 
     @Override
@@ -85,19 +100,21 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
 
     @Override
     public void execute(ExecuteRequest req, StreamObserver<ExecuteResponse> out) {
-        run(req).whenComplete((r, t) -> {
+        workers.execute(() -> run(req, false).whenComplete((r, t) -> {
             out.onNext(r);
             out.onCompleted();
-        });
+        }));
     }
 
     @Override
     public StreamObserver<ExecuteRequest> pipeline(StreamObserver<ExecuteResponse> out) {
+        // Batches run in the order received (one at a time per stream, on the workers); each is
+        // answered, by id, once what it saw is committed.
+        var inOrder = com.google.common.util.concurrent.MoreExecutors.newSequentialExecutor(workers);
         return new StreamObserver<>() {
-            // Batches run in the order received; each is answered, by id, once what it saw is committed.
             @Override
             public void onNext(ExecuteRequest req) {
-                run(req).thenAccept(r -> {
+                inOrder.execute(() -> run(req, false).thenAccept(r -> {
                     synchronized (out) { // answers complete on several threads; the stream takes one at a time
                         try {
                             out.onNext(r.toBuilder().setId(req.getId()).build());
@@ -105,7 +122,7 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
                             // the coordinator went away
                         }
                     }
-                });
+                }));
             }
 
             @Override
@@ -123,12 +140,13 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     }
 
     /** Runs a batch; never fails: a refused batch is an answer with a batch error. */
-    private CompletableFuture<ExecuteResponse> run(ExecuteRequest req) {
+    private CompletableFuture<ExecuteResponse> run(ExecuteRequest req, boolean direct) {
         long start = System.nanoTime();
         List<OpResult> results;
         try {
             boolean writes = req.getOpsList().stream().anyMatch(op -> op.getOpCase() != Op.OpCase.GET);
-            replication.checkBatch(req.getEpoch(), req.getReplicaRead(), writes);
+            if (direct) replication.checkDirect();
+            else replication.checkBatch(req.getEpoch(), req.getReplicaRead(), writes);
             results = engine.executeAll(req.getOpsList());
         } catch (RuntimeException e) {
             metrics.error("grpc", LimeException.of(e).code().name());
@@ -166,7 +184,7 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     }
 
     private <T> void single(Op op, StreamObserver<T> out, Function<OpResult, T> pick) {
-        run(ExecuteRequest.newBuilder().addOps(op).build()).whenComplete((r, t) -> {
+        workers.execute(() -> run(ExecuteRequest.newBuilder().addOps(op).build(), true).whenComplete((r, t) -> {
             if (r.hasError()) {
                 out.onError(LimeException.fromProto(r.getError()).toStatus());
             } else if (r.getResults(0).hasError()) {
@@ -175,14 +193,18 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
                 out.onNext(pick.apply(r.getResults(0)));
                 out.onCompleted();
             }
-        });
+        }));
     }
 
     private <T> void committed(String op, boolean writes, StreamObserver<T> out, Supplier<T> call) {
+        workers.execute(() -> committedNow(op, out, call));
+    }
+
+    private <T> void committedNow(String op, StreamObserver<T> out, Supplier<T> call) {
         long start = System.nanoTime();
         T result;
         try {
-            replication.checkBatch(0, false, writes);
+            replication.checkDirect();
             result = call.get();
         } catch (RuntimeException e) {
             metrics.request("grpc", op, false, System.nanoTime() - start);
@@ -217,11 +239,13 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
 
     @Override
     public void stats(StatsRequest req, StreamObserver<StatsResponse> out) {
-        try {
-            out.onNext(engine.stats());
-            out.onCompleted();
-        } catch (RuntimeException e) {
-            out.onError(ShardEngine.translate(e).toStatus());
-        }
+        workers.execute(() -> {
+            try {
+                out.onNext(engine.stats());
+                out.onCompleted();
+            } catch (RuntimeException e) {
+                out.onError(ShardEngine.translate(e).toStatus());
+            }
+        });
     }
 }

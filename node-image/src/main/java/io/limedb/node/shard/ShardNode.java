@@ -32,6 +32,7 @@ public final class ShardNode implements AutoCloseable {
     private final ShardReplication replication;
     private final EventLoopGroup loops;
     private final Server grpc;
+    private final ShardGrpcService shardService;
     private final HttpServer http;
 
     public ShardNode(NodeConfig c) throws Exception {
@@ -58,8 +59,9 @@ public final class ShardNode implements AutoCloseable {
         metrics.gauge("limedb.replication.discarded.records", "records dropped by divergence truncation", () -> replication.status().getDiscardedRecords());
         Transport.select(c.get(NodeConfig.NET_TRANSPORT));
         loops = Transport.loops(0);
+        shardService = new ShardGrpcService(engine, metrics);
         grpc = GrpcServers.start(c.get(BIND_HOST), c.get(GRPC_PORT), loops, limits.maxMessageBytes(),
-                new ShardGrpcService(engine, metrics), new ReplicationGrpcService(replication));
+                shardService, new ReplicationGrpcService(replication));
         http = new HttpServer(c.get(BIND_HOST), c.get(HTTP_PORT), loops, metrics, () -> true, 1 << 20, List.of());
         LOG.info("shard {} serving gRPC on {}:{}, HTTP on {}:{}", id, c.get(BIND_HOST), grpc.getPort(),
                 c.get(BIND_HOST), http.port());
@@ -70,6 +72,7 @@ public final class ShardNode implements AutoCloseable {
         http.close();
         grpc.shutdown();
         if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) grpc.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+        shardService.close();
         replication.close();
         store.close(); // after the server: no call is still using the database
         loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
