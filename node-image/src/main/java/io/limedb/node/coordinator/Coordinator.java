@@ -120,12 +120,17 @@ public final class Coordinator {
                     || e.code() == ErrorCode.NO_LEASE;
             long delayMs = Math.min(25L << Math.min(n, 4), 400);
             long elapsedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-            if (!settling || elapsedMs + delayMs > router.deadlineMs()) return CompletableFuture.failedFuture(e);
+            if (!settling || elapsedMs + delayMs > Math.min(RETRY_BUDGET_MS, router.deadlineMs())) {
+                return CompletableFuture.failedFuture(e);
+            }
             return router.later(key, delayMs).thenCompose(v -> attempt(key, op, startNanos, n + 1));
         });
     }
 
     private static final int MAX_RETRIES = 16;
+    // Covers a new primary waiting out its predecessor's lease (replication.lease.ms + 10%) after a
+    // failover; longer outages reach the client at once as "not applied, retry".
+    private static final long RETRY_BUDGET_MS = 1500;
 
     /** The result, or its error thrown (one stage fewer per request than a separate check). */
     private static OpResult ok(OpResult r) {

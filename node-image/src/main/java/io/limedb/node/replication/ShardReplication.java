@@ -114,22 +114,24 @@ public final class ShardReplication implements AutoCloseable {
      * Refuses a batch this node must not serve (nothing of it runs: not applied); learns a higher
      * epoch from it. A replicated shard requires the sender's epoch (0 means "unknown" and is refused).
      */
-    public void checkBatch(long requestEpoch, boolean replicaRead, boolean hasWrites) {
+    public void checkBatch(long requestEpoch, boolean replicaRead, boolean hasWrites, boolean hasReads) {
         if (role == MemberRole.STANDALONE) return;
+        if (replicaRead && !hasWrites) return; // may be stale by design: no epoch needed
         long mine = log.epoch();
         if (requestEpoch < mine) {
             throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " is at epoch " + mine
                     + ", the request was routed by epoch " + requestEpoch + "; refresh the topology");
         }
         if (requestEpoch > mine) observeEpoch(requestEpoch, "a request");
-        if (replicaRead && !hasWrites) return;
-        checkServing(true);
+        // Plain reads need the lease; writes (read-modify-write included) need acknowledgements,
+        // which a deposed primary cannot get.
+        checkServing(hasReads);
     }
 
     /** For calls that carry no epoch (the Shard service's unary RPCs): role and lease only. */
-    public void checkDirect() {
+    public void checkDirect(boolean hasReads) {
         if (role == MemberRole.STANDALONE) return;
-        checkServing(true);
+        checkServing(hasReads);
     }
 
     private void checkServing(boolean reads) {

@@ -144,9 +144,13 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         long start = System.nanoTime();
         List<OpResult> results;
         try {
-            boolean writes = req.getOpsList().stream().anyMatch(op -> op.getOpCase() != Op.OpCase.GET);
-            if (direct) replication.checkDirect();
-            else replication.checkBatch(req.getEpoch(), req.getReplicaRead(), writes);
+            boolean writes = false, reads = false;
+            for (Op op : req.getOpsList()) {
+                if (op.getOpCase() == Op.OpCase.GET) reads = true;
+                else writes = true;
+            }
+            if (direct) replication.checkDirect(reads);
+            else replication.checkBatch(req.getEpoch(), req.getReplicaRead(), writes, reads);
             results = engine.executeAll(req.getOpsList());
         } catch (RuntimeException e) {
             metrics.error("grpc", LimeException.of(e).code().name());
@@ -197,14 +201,14 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     }
 
     private <T> void committed(String op, boolean writes, StreamObserver<T> out, Supplier<T> call) {
-        workers.execute(() -> committedNow(op, out, call));
+        workers.execute(() -> committedNow(op, writes, out, call));
     }
 
-    private <T> void committedNow(String op, StreamObserver<T> out, Supplier<T> call) {
+    private <T> void committedNow(String op, boolean writes, StreamObserver<T> out, Supplier<T> call) {
         long start = System.nanoTime();
         T result;
         try {
-            replication.checkDirect();
+            replication.checkDirect(!writes);
             result = call.get();
         } catch (RuntimeException e) {
             metrics.request("grpc", op, false, System.nanoTime() - start);
