@@ -74,7 +74,7 @@ done
 
 echo "" | tee -a "$out"
 echo "# one shard's gRPC paths (shard-0 of the same cluster) vs raw RocksDB puts in the bench process" | tee -a "$out"
-"$JAVA_HOME/bin/java" -jar "$JAR" bench-shard --target=127.0.0.1:$SHARD_GRPC --seconds="$SHARD_SECONDS" \
+"$JAVA_HOME/bin/java" -jar "$JAR" bench-shard --target=127.0.0.1:$SHARD_GRPC --http=127.0.0.1:$SHARD_HTTP --seconds="$SHARD_SECONDS" \
   --value-size="$VALUE_SIZE" 2>/dev/null | tee -a "$out"
 
 # Replication cost: the same SET load on 3 shards x 3 members, sync (min-in-sync 2) vs async.

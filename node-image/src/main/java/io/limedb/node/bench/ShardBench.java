@@ -41,7 +41,7 @@ public final class ShardBench {
     }
 
     public static int run(List<String> args) throws Exception {
-        String target = null;
+        String target = null, http = null;
         int seconds = 5, concurrency = 64, valueSize = 100, batch = 16;
         for (String a : args) {
             String v = a.substring(a.indexOf('=') + 1);
@@ -50,8 +50,9 @@ public final class ShardBench {
             else if (a.startsWith("--concurrency=")) concurrency = Integer.parseInt(v);
             else if (a.startsWith("--value-size=")) valueSize = Integer.parseInt(v);
             else if (a.startsWith("--batch=")) batch = Integer.parseInt(v);
+            else if (a.startsWith("--http=")) http = v;
             else throw new IllegalArgumentException("unknown option " + a
-                    + " (bench-shard --target=host:port [--seconds=5] [--concurrency=64] [--value-size=100] [--batch=16])");
+                    + " (bench-shard --target=host:port [--http=host:port] [--seconds=5] [--concurrency=64] [--value-size=100] [--batch=16])");
         }
         if (target == null) throw new IllegalArgumentException("bench-shard needs --target=host:port of a shard");
         byte[] value = new byte[valueSize];
@@ -70,6 +71,9 @@ public final class ShardBench {
                     stub.get(GetRequest.newBuilder().setKey(key(i)).build(), observer(done)));
             System.out.println(get);
             int b = batch;
+            // While the shard is saturated with batched writes: how fast do Status and health answer?
+            var probe = new ControlProbe(ch, http);
+            probe.start();
             var batched = closedLoop("grpc Execute " + b + " puts/call, " + (conc / 4) + " calls in flight", seconds,
                     Math.max(1, conc / 4), (i, done) -> {
                         var req = ExecuteRequest.newBuilder();
@@ -78,6 +82,8 @@ public final class ShardBench {
                         }
                         stub.execute(req.build(), observer(done));
                     });
+            probe.stop();
+            probe.print();
             var perOp = new Result(batched.name().replace("calls in flight", "calls in flight (per put)"),
                     batched.opsPerSec() * b, batched.p50us(), batched.p99us());
             System.out.println(perOp);
@@ -87,6 +93,73 @@ public final class ShardBench {
             ch.shutdownNow();
         }
         return 0;
+    }
+
+    /** Probes the Status RPC and /health/ready every 10 ms from a thread of its own (a controller's view). */
+    static final class ControlProbe {
+        private final ManagedChannel channel;
+        private final String http;
+        private final Latencies status = new Latencies();
+        private final Latencies health = new Latencies();
+        private final AtomicLong statusMax = new AtomicLong(), healthMax = new AtomicLong(), failures = new AtomicLong();
+        private volatile boolean running = true;
+        private Thread thread;
+
+        ControlProbe(ManagedChannel channel, String http) {
+            this.channel = channel;
+            this.http = http;
+        }
+
+        void start() {
+            var client = java.net.http.HttpClient.newHttpClient();
+            var stub = io.limedb.api.v1.ReplicationGrpc.newBlockingStub(channel);
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                while (running) {
+                    long s = System.nanoTime();
+                    try {
+                        stub.withDeadlineAfter(5, TimeUnit.SECONDS).status(io.limedb.api.v1.StatusRequest.getDefaultInstance());
+                        long d = System.nanoTime() - s;
+                        status.record(d);
+                        statusMax.accumulateAndGet(d, Math::max);
+                    } catch (RuntimeException e) {
+                        failures.incrementAndGet();
+                    }
+                    if (http != null) {
+                        s = System.nanoTime();
+                        try {
+                            client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + http + "/health/ready"))
+                                    .timeout(java.time.Duration.ofSeconds(5)).build(),
+                                    java.net.http.HttpResponse.BodyHandlers.discarding());
+                            long d = System.nanoTime() - s;
+                            health.record(d);
+                            healthMax.accumulateAndGet(d, Math::max);
+                        } catch (Exception e) {
+                            failures.incrementAndGet();
+                        }
+                    }
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join();
+        }
+
+        void print() {
+            System.out.printf("  under that load: Status RPC   p50 %8.1f us   p99 %8.1f us   max %8.1f us%n",
+                    status.pct(50), status.pct(99), statusMax.get() / 1000.0);
+            if (http != null) {
+                System.out.printf("  under that load: /health/ready p50 %8.1f us   p99 %8.1f us   max %8.1f us%n",
+                        health.pct(50), health.pct(99), healthMax.get() / 1000.0);
+            }
+            if (failures.get() > 0) System.out.printf("  under that load: %d probe(s) failed%n", failures.get());
+        }
     }
 
     private static ByteString key(long i) {
