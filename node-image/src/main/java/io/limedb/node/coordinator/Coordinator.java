@@ -115,16 +115,21 @@ public final class Coordinator {
             }
             boolean movable = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
                     || e.code() == ErrorCode.SHARD_UNAVAILABLE;
-            if (movable && router.refresh()) return attempt(key, op, startNanos, n + 1);
-            boolean settling = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
-                    || e.code() == ErrorCode.NO_LEASE;
-            long delayMs = Math.min(25L << Math.min(n, 4), 400);
-            long elapsedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-            if (!settling || elapsedMs + delayMs > Math.min(RETRY_BUDGET_MS, router.deadlineMs())) {
-                return CompletableFuture.failedFuture(e);
-            }
-            return router.later(key, delayMs).thenCompose(v -> attempt(key, op, startNanos, n + 1));
+            if (!movable) return retryLater(key, op, startNanos, n, e);
+            return router.refresh().thenCompose(moved -> moved ? attempt(key, op, startNanos, n + 1)
+                    : retryLater(key, op, startNanos, n, e));
         });
+    }
+
+    private CompletableFuture<OpResult> retryLater(byte[] key, Op op, long startNanos, int n, LimeException e) {
+        boolean settling = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
+                || e.code() == ErrorCode.NO_LEASE;
+        long delayMs = Math.min(25L << Math.min(n, 4), 400);
+        long elapsedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        if (!settling || elapsedMs + delayMs > Math.min(RETRY_BUDGET_MS, router.deadlineMs())) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return router.later(key, delayMs).thenCompose(v -> attempt(key, op, startNanos, n + 1));
     }
 
     private static final int MAX_RETRIES = 16;

@@ -55,7 +55,7 @@ public final class Router implements AutoCloseable {
     private final LinkSettings settings;
     private final boolean readFromReplicas;
     private volatile Table table;
-    private Runnable refresher = () -> { };
+    private java.util.function.Supplier<CompletableFuture<Void>> refresher = () -> CompletableFuture.completedFuture(null);
 
     public Router(EventLoopGroup group, LinkSettings settings, boolean readFromReplicas) {
         this.readFromReplicas = readFromReplicas;
@@ -100,16 +100,15 @@ public final class Router implements AutoCloseable {
         return t;
     }
 
-    /** How to re-read the topology at once (after a NOT_PRIMARY / STALE_EPOCH answer). */
-    public void onRefresh(Runnable refresher) {
+    /** How to re-read the topology at once (after a NOT_PRIMARY / STALE_EPOCH answer), off the event loops. */
+    public void onRefresh(java.util.function.Supplier<CompletableFuture<Void>> refresher) {
         this.refresher = refresher;
     }
 
-    /** Re-reads the topology now; returns true when that changed the version routed by. */
-    public boolean refresh() {
+    /** Re-reads the topology; completes with true when that changed the version routed by. */
+    public CompletableFuture<Boolean> refresh() {
         long before = table == null ? -1 : table.topology().version();
-        refresher.run();
-        return table != null && table.topology().version() != before;
+        return refresher.get().thenApply(v -> table != null && table.topology().version() != before);
     }
 
     /** Routes one single-key operation; the future completes on the caller's event loop when it is one. */

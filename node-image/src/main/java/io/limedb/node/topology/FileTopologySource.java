@@ -44,9 +44,26 @@ public final class FileTopologySource implements TopologySource {
         poller.scheduleWithFixedDelay(this::poll, pollMs, pollMs, TimeUnit.MILLISECONDS);
     }
 
-    /** Re-reads the file now (also done every poll interval). */
-    public void refresh() {
-        poll();
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> refreshing =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * Re-reads the file soon, on the poller thread (never on the caller's event loop); callers that
+     * ask while a re-read is queued share it. Completes once the file was read.
+     */
+    public java.util.concurrent.CompletableFuture<Void> refresh() {
+        var mine = new java.util.concurrent.CompletableFuture<Void>();
+        var queued = refreshing.compareAndExchange(null, mine);
+        if (queued != null) return queued;
+        poller.execute(() -> {
+            refreshing.set(null);
+            try {
+                poll();
+            } finally {
+                mine.complete(null);
+            }
+        });
+        return mine;
     }
 
     private synchronized void poll() {
