@@ -4,6 +4,7 @@ import io.limedb.core.ring.HashRing;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -29,5 +30,16 @@ public record Topology(long version, int vnodes, List<ShardInfo> shards) {
 
     public Map<String, ShardInfo> byId() {
         return shards.stream().collect(Collectors.toMap(ShardInfo::id, Function.identity()));
+    }
+
+    public Optional<ShardInfo> shard(String shardId) {
+        return shards.stream().filter(s -> s.id().equals(shardId)).findFirst();
+    }
+
+    /** The next version: {@code shard} replaces the shard of the same id. */
+    public Topology publish(ShardInfo shard) {
+        if (shard(shard.id()).isEmpty()) throw new IllegalArgumentException("topology has no shard " + shard.id());
+        return new Topology(version + 1, vnodes,
+                shards.stream().map(s -> s.id().equals(shard.id()) ? shard : s).toList());
     }
 }

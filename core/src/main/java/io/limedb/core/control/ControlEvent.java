@@ -1,0 +1,130 @@
+package io.limedb.core.control;
+
+import java.util.concurrent.TimeUnit;
+
+/** Something the control loop did or saw, one line for operators naming shard, epoch and member. */
+public sealed interface ControlEvent {
+
+    String shard();
+
+    long epoch();
+
+    String message();
+
+    /** Whether an operator should look: a lost primary, a refusal, a failure, a failover. */
+    default boolean warning() {
+        return true;
+    }
+
+    /** The topology's primary is unreachable or not primary at the topology's epoch. */
+    record PrimarySuspected(String shard, long epoch, String member, String why, long failoverInMs)
+            implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": primary " + member + " is " + why + "; failing over in "
+                    + failoverInMs + " ms unless it returns";
+        }
+    }
+
+    /** A suspected primary answers as primary again before the failure timeout. */
+    record PrimaryRecovered(String shard, long epoch, String member) implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": primary " + member + " is back; no failover";
+        }
+    }
+
+    /** A failover at {@code epoch} is recorded; members are fenced at it next. */
+    record FailoverStarted(String shard, long epoch, String fromPrimary, long fromEpoch, String why)
+            implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": " + (fromEpoch == 0 ? "bootstrap" : "failover from " + fromPrimary
+                    + " (epoch " + fromEpoch + ")") + " recorded; fencing members at epoch " + epoch + " (" + why + ")";
+        }
+    }
+
+    /** A member answered the fence at a higher epoch than the attempt's: a new attempt is recorded. */
+    record AttemptDropped(String shard, long epoch, String member, long memberEpoch, long nextEpoch)
+            implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": " + member + " is already at epoch " + memberEpoch
+                    + "; dropping this attempt, next attempt at epoch " + nextEpoch;
+        }
+    }
+
+    /** No safe new primary yet; reported once per distinct reason. */
+    record Refused(String shard, long epoch, String reason) implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": failover refused: " + reason;
+        }
+    }
+
+    /** A new primary is chosen and recorded; it is promoted next. */
+    record PrimaryChosen(String shard, long epoch, String member, long expectedLossRecords, String why)
+            implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": chose " + member + " as primary (" + why + "; expected loss "
+                    + expectedLossRecords + " records)";
+        }
+    }
+
+    /** Promoting the chosen member failed; reported once per distinct error. */
+    record PromoteFailed(String shard, long epoch, String member, String error) implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": promoting " + member + " failed: " + error;
+        }
+    }
+
+    /** The chosen member could not be promoted: a new attempt at a higher epoch is recorded. */
+    record AttemptAbandoned(String shard, long epoch, String member, String why, long nextEpoch)
+            implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": giving up on promoting " + member + " (" + why
+                    + "); next attempt at epoch " + nextEpoch;
+        }
+    }
+
+    /** The new primary is published in the topology. */
+    record FailoverCompleted(Failover failover) implements ControlEvent {
+        public String shard() {
+            return failover.shard();
+        }
+
+        public long epoch() {
+            return failover.toEpoch();
+        }
+
+        public String message() {
+            var f = failover;
+            return f.shard() + " epoch " + f.toEpoch() + ": " + (f.bootstrap() ? "bootstrap: " + f.to() + " is primary"
+                    : "failover " + f.from() + " -> " + f.to() + " at epoch " + f.fromEpoch() + " -> " + f.toEpoch())
+                    + " (published " + TimeUnit.NANOSECONDS.toMillis(f.promotedNanos() - f.detectedNanos())
+                    + " ms after detection; expected loss " + f.expectedLossRecords() + " records)";
+        }
+    }
+
+    /** A member was told to follow the primary. */
+    record FollowOrdered(String shard, long epoch, String member, String primary) implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": " + member + " now follows " + primary;
+        }
+
+        public boolean warning() {
+            return false;
+        }
+    }
+
+    /** Telling a member to follow failed; reported once per distinct error. */
+    record FollowFailed(String shard, long epoch, String member, String primary, String error) implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": telling " + member + " to follow " + primary + " failed: " + error;
+        }
+    }
+
+    /** A member reports a storage different from the one seen before: its data was replaced. */
+    record StorageReplaced(String shard, long epoch, String member, String before, String now, boolean caughtUp)
+            implements ControlEvent {
+        public String message() {
+            return shard + " epoch " + epoch + ": " + member + " has new storage " + now + " (was " + before + ")"
+                    + (caughtUp ? "" : "; not counted for failover until it has caught up");
+        }
+    }
+}
