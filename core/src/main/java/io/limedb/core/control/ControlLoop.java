@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -66,6 +68,7 @@ public final class ControlLoop {
     private final Consumer<ControlEvent> events;
     private final Map<String, ShardMemory> memory = new HashMap<>();
     private final List<Failover> failovers = new CopyOnWriteArrayList<>();
+    private final Set<String> healthy = ConcurrentHashMap.newKeySet();
     private volatile ClusterState state;
 
     /**
@@ -95,6 +98,11 @@ public final class ControlLoop {
         return state;
     }
 
+    /** Whether the last look at the shard found its primary serving at the topology's epoch. */
+    public boolean healthy(String shardId) {
+        return healthy.contains(shardId);
+    }
+
     /** Failovers this instance completed, in order; bootstraps excluded. */
     public List<Failover> failovers() {
         return List.copyOf(failovers);
@@ -108,6 +116,7 @@ public final class ControlLoop {
         var mem = memory.computeIfAbsent(shardId, k -> new ShardMemory());
         var intent = v.state().intent(shardId);
         if (intent.isEmpty()) return observe(v, shard.get(), mem);
+        healthy.remove(shardId);
         mem.begin(intent.get().epoch(), now());
         return switch (intent.get().phase()) {
             case FENCING -> fenceAndChoose(v, shard.get(), intent.get(), mem);
@@ -123,11 +132,13 @@ public final class ControlLoop {
                 .max(Comparator.comparingLong(MemberReport::epoch));
         var pr = reports.get(p);
         if (e > 0 && higher.isEmpty() && pr != null && pr.isPrimaryAt(e)) {
+            healthy.add(shard.id());
             if (mem.suspectSince != NEVER) emit(new ControlEvent.PrimaryRecovered(shard.id(), e, p));
             mem.suspectSince = NEVER;
             followAll(shard, p, e, reports, mem);
             return false;
         }
+        healthy.remove(shard.id());
         long now = now();
         String why;
         if (e == 0) {

@@ -42,6 +42,7 @@ class ControlLoopTest {
             assertThat(f.members.calls).isEmpty();
             assertThat(f.events).isEmpty();
             assertThat(loop.failovers()).isEmpty();
+            assertThat(loop.healthy(Fixture.SHARD)).isTrue();
         }
 
         @Test
@@ -82,8 +83,10 @@ class ControlLoopTest {
             var loop = f.loop();
             f.run(loop, 1_400);
             assertThat(f.members.promotedAt).as("not before the failure timeout").isEmpty();
+            assertThat(loop.healthy(Fixture.SHARD)).isFalse();
             f.run(loop, 5_000);
             assertPublished(C, 4);
+            assertThat(loop.healthy(Fixture.SHARD)).isTrue();
             assertThat(f.members.promotedAt).isEqualTo(Map.of(4L, Set.of(C)));
             assertThat(f.shard().members()).filteredOn(m -> m.role() == Role.PRIMARY).hasSize(1);
             assertThat(f.store.state().topology().version()).isEqualTo(2);

@@ -7,6 +7,8 @@ import static io.limedb.node.config.ConfigKey.positiveInt;
 import static io.limedb.node.config.ConfigKey.positiveLong;
 import static io.limedb.node.config.ConfigKey.string;
 
+import io.limedb.core.topology.ReplicationMode;
+import io.limedb.node.replication.ReplicationSettings;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,9 +73,8 @@ public final class NodeConfig {
     public static final ConfigKey<Boolean> ROCKSDB_SYNC = bool("rocksdb.sync", false,
             "shard only: fsync the WAL on every write (survives power loss; slower). "
                     + "Without it the WAL is still written on every write and survives a process crash");
-    public static final ConfigKey<io.limedb.node.replication.ReplicationSettings.Mode> REPLICATION_MODE = oneOf(
-            "replication.mode", io.limedb.node.replication.ReplicationSettings.Mode.NONE,
-            io.limedb.node.replication.ReplicationSettings.Mode.class,
+    public static final ConfigKey<ReplicationMode> REPLICATION_MODE = oneOf(
+            "replication.mode", ReplicationMode.NONE, ReplicationMode.class,
             "shard only: none (standalone shard), sync (acknowledge a write after min.in.sync-1 replicas applied it) "
                     + "or async (acknowledge after the local write; replicas may lag: the loss window on failover)");
     public static final ConfigKey<Integer> MIN_IN_SYNC = positiveInt("replication.min.in.sync", 2,
@@ -133,6 +134,12 @@ public final class NodeConfig {
     @SuppressWarnings("unchecked")
     public <T> T get(ConfigKey<T> key) {
         return (T) values.get(key.name());
+    }
+
+    /** The replication.* keys as the shard's replication settings. */
+    public ReplicationSettings replicationSettings() {
+        return new ReplicationSettings(get(REPLICATION_MODE), get(MIN_IN_SYNC), get(ACK_TIMEOUT_MS), get(LAG_MAX_MS),
+                get(LOG_RETAIN), get(LEASE_MS));
     }
 
     /** Text for --help: every key with its environment variable, default and description. */

@@ -1,18 +1,19 @@
 package io.limedb.node.dev;
 
+import io.limedb.core.control.ClusterState;
 import io.limedb.core.topology.Member;
 import io.limedb.core.topology.Role;
 import io.limedb.core.topology.ShardInfo;
 import io.limedb.core.topology.Topology;
-import io.limedb.node.topology.TopologyJson;
+import io.limedb.node.topology.FileTopologyStore;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,7 +92,7 @@ public final class LocalCluster implements AutoCloseable {
     private NodeProcess coordinator;
     private LocalController controller;
     private LocalController.Settings controllerSettings;
-    private long topologyVersion;
+    private FileTopologyStore topology;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private volatile Links links = (from, to) -> to.grpcAddress();
 
@@ -143,6 +144,19 @@ public final class LocalCluster implements AutoCloseable {
         return members.get(shard);
     }
 
+    /** The shard member process named {@code name}. */
+    public NodeProcess member(String name) {
+        return members.get(shardOf(name)).stream().filter(m -> m.name.equals(name)).findFirst().orElseThrow();
+    }
+
+    /** The index of the shard {@code memberName} belongs to. */
+    public int shardOf(String memberName) {
+        for (int s = 0; s < members.size(); s++) {
+            if (members.get(s).stream().anyMatch(m -> m.name.equals(memberName))) return s;
+        }
+        throw new IllegalArgumentException("no shard member named " + memberName);
+    }
+
     public LocalController controller() {
         return controller;
     }
@@ -169,15 +183,8 @@ public final class LocalCluster implements AutoCloseable {
             }
             members.add(list);
         }
-        var initial = new ArrayList<ShardInfo>();
-        for (int i = 0; i < spec.shards(); i++) {
-            var ms = new ArrayList<Member>();
-            for (int j = 0; j < spec.replicas(); j++) {
-                ms.add(new Member(memberId(i, j), addressFor(COORDINATOR, members.get(i).get(j)), j == 0 ? Role.PRIMARY : Role.REPLICA));
-            }
-            initial.add(new ShardInfo(shardId(i), spec.replicated() ? 0 : 1, ms));
-        }
-        writeTopology(initial);
+        topology = new FileTopologyStore(topologyFile(), 256);
+        writeInitialTopology();
         var cargs = new ArrayList<>(List.of("coordinator", "--node.id=coordinator", "--bind.host=" + spec.host(),
                 "--grpc.port=" + spec.coordinatorGrpc(), "--http.port=" + spec.coordinatorHttp(),
                 "--resp.port=" + spec.coordinatorResp(), "--topology.file=" + topologyFile(), "--topology.poll.ms=200"));
@@ -187,7 +194,7 @@ public final class LocalCluster implements AutoCloseable {
         for (NodeProcess p : all()) awaitReady(p, timeout);
         if (spec.replicated()) {
             controller = new LocalController(this,
-                    controllerSettings != null ? controllerSettings : LocalController.Settings.from(spec));
+                    controllerSettings != null ? controllerSettings : LocalController.Settings.from(spec), topology);
             controller.start();
             controller.awaitPrimaries(timeout);
         }
@@ -205,11 +212,57 @@ public final class LocalCluster implements AutoCloseable {
         return new NodeProcess(name, cmd, spec.dataDir().resolve("logs").resolve(name + ".log"), httpPort, grpcAddress);
     }
 
-    /** Publishes a new topology version (atomically: coordinators never read half a file). */
-    synchronized void writeTopology(List<ShardInfo> shardInfos) throws IOException {
-        Path tmp = topologyFile().resolveSibling("topology.json.tmp");
-        Files.writeString(tmp, TopologyJson.write(new Topology(++topologyVersion, 256, shardInfos)));
-        Files.move(tmp, topologyFile(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    /**
+     * Writes the first topology of this run: each member at the address coordinators reach it by.
+     * A file left by an earlier run of the same shards and members keeps its epochs, primaries and
+     * failovers in progress (the controller resumes them and never reuses an epoch); otherwise every
+     * shard starts at epoch 0, which the controller bootstraps (a standalone shard is simply primary
+     * at epoch 1).
+     */
+    private void writeInitialTopology() throws IOException {
+        var fresh = new ArrayList<ShardInfo>();
+        for (int i = 0; i < spec.shards(); i++) {
+            var ms = new ArrayList<Member>();
+            for (int j = 0; j < spec.replicas(); j++) {
+                ms.add(new Member(memberId(i, j), addressFor(COORDINATOR, members.get(i).get(j)),
+                        j == 0 ? Role.PRIMARY : Role.REPLICA));
+            }
+            fresh.add(new ShardInfo(shardId(i), spec.replicated() ? 0 : 1, ms));
+        }
+        ClusterState previous = null;
+        try {
+            previous = topology.current().filter(c -> sameMembers(c.topology().shards(), fresh)).orElse(null);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            Files.deleteIfExists(topologyFile()); // unreadable: start over
+        }
+        ClusterState next;
+        if (previous == null) {
+            next = ClusterState.of(new Topology(1, 256, fresh));
+        } else {
+            var kept = new ArrayList<ShardInfo>();
+            for (int i = 0; i < fresh.size(); i++) {
+                var old = previous.topology().shards().get(i);
+                var ms = new ArrayList<Member>();
+                for (int j = 0; j < old.members().size(); j++) {
+                    ms.add(new Member(old.members().get(j).id(), fresh.get(i).members().get(j).address(),
+                            old.members().get(j).role()));
+                }
+                kept.add(new ShardInfo(old.id(), old.epoch(), ms));
+            }
+            next = new ClusterState(new Topology(previous.topology().version() + 1, 256, kept), previous.intents());
+        }
+        String revision = Files.exists(topologyFile()) ? topology.read().version() : "0";
+        if (!topology.compareAndSet(revision, next)) {
+            throw new IOException("topology file " + topologyFile() + " changed while this cluster started");
+        }
+    }
+
+    private static boolean sameMembers(List<ShardInfo> a, List<ShardInfo> b) {
+        if (a.size() != b.size()) return false;
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).id().equals(b.get(i).id()) || !a.get(i).memberIds().equals(b.get(i).memberIds())) return false;
+        }
+        return true;
     }
 
     void launch(NodeProcess p) throws IOException {

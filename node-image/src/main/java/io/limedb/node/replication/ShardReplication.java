@@ -4,6 +4,7 @@ import io.limedb.api.v1.LogRecord;
 import io.limedb.api.v1.MemberRole;
 import io.limedb.api.v1.ReplicaProgress;
 import io.limedb.api.v1.StatusResponse;
+import io.limedb.core.topology.ReplicationMode;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.storage.KeyValueStore;
@@ -72,7 +73,7 @@ public final class ShardReplication implements AutoCloseable {
         this.store = store;
         this.settings = settings;
         this.log = new ReplicationLog(store);
-        this.role = settings.mode() == ReplicationSettings.Mode.NONE ? MemberRole.STANDALONE : MemberRole.ROLE_UNKNOWN;
+        this.role = settings.mode() == ReplicationMode.NONE ? MemberRole.STANDALONE : MemberRole.ROLE_UNKNOWN;
         this.commitSeq = log.lastSeq();
         this.sessions = new PrimarySessions(this, log, settings);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -12,7 +12,6 @@ import io.limedb.node.config.NodeConfig;
 import io.limedb.node.http.HttpServer;
 import io.limedb.node.metrics.NodeMetrics;
 import io.limedb.node.replication.ReplicationGrpcService;
-import io.limedb.node.replication.ReplicationSettings;
 import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.RocksDbStore;
 import io.netty.channel.EventLoopGroup;
@@ -47,7 +46,7 @@ public final class ShardNode implements AutoCloseable {
         var limits = Limits.from(c);
         var metrics = new NodeMetrics("shard", id);
         metrics.bindRocksDb(store);
-        replication = new ShardReplication(id, store, ReplicationSettings.from(c));
+        replication = new ShardReplication(id, store, c.replicationSettings());
         var engine = new ShardEngine(id, store, replication, limits, System::currentTimeMillis);
         metrics.gauge("limedb.replication.epoch", "highest epoch this member has persisted", () -> replication.status().getEpoch());
         metrics.gauge("limedb.replication.last.seq", "last log record applied", () -> replication.status().getLastSeq());

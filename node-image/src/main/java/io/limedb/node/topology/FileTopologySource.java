@@ -92,6 +92,7 @@ public final class FileTopologySource implements TopologySource {
             return;
         }
         lastError = null;
+        if (next.equals(prev)) return; // only the controller's bookkeeping changed (revision, failover in progress)
         current = next;
         LOG.info("topology version {} loaded from {}: {} shards, {} vnodes each", next.version(), file,
                 next.shards().size(), next.vnodes());

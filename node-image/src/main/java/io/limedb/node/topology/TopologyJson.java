@@ -4,27 +4,46 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.limedb.core.control.ClusterState;
+import io.limedb.core.control.FailoverIntent;
 import io.limedb.core.topology.Member;
 import io.limedb.core.topology.Role;
 import io.limedb.core.topology.ShardInfo;
 import io.limedb.core.topology.Topology;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Locale;
 
 /**
  * The topology file format:
- * <pre>{"version": 1, "vnodes": 256, "shards": [
- *   {"id": "shard-0", "epoch": 1, "members": [{"id": "shard-0-0", "address": "127.0.0.1:9091", "role": "primary"}]},
+ * <pre>{"version": 1, "revision": 4, "vnodes": 256, "shards": [
+ *   {"id": "shard-0", "epoch": 1, "members": [{"id": "shard-0-0", "address": "127.0.0.1:9091", "role": "primary"}],
+ *    "failover": {"epoch": 2, "phase": "promoting", "new_primary": "shard-0-1", "expected_loss_records": 0}},
  *   {"id": "shard-1", "address": "127.0.0.1:9092"}]}</pre>
- * A shard given by a bare "address" has that one member as its primary.
+ * A shard given by a bare "address" has that one member as its primary. "revision" counts every
+ * write of the file (the controller's compare-and-set version) and "failover" is a failover in
+ * progress; coordinators read neither.
  */
 public final class TopologyJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    /** A controller's state as stored in the file, and the revision it was written at. */
+    public record Stored(long revision, ClusterState state) {}
+
     private TopologyJson() {}
 
+    /** The topology alone, as coordinators read it: a failover in progress is not looked at. */
     public static Topology parse(byte[] json, int defaultVnodes) {
+        return parse(json, defaultVnodes, false).state().topology();
+    }
+
+    /** The topology, the failovers in progress, and the revision, as the controller reads them. */
+    public static Stored parseState(byte[] json, int defaultVnodes) {
+        return parse(json, defaultVnodes, true);
+    }
+
+    private static Stored parse(byte[] json, int defaultVnodes, boolean withIntents) {
         JsonNode root;
         try {
             root = MAPPER.readTree(json);
@@ -41,6 +60,7 @@ public final class TopologyJson {
             throw new IllegalArgumentException("topology needs a non-empty \"shards\" array");
         }
         var list = new ArrayList<ShardInfo>();
+        var intents = new HashMap<String, FailoverIntent>();
         for (JsonNode s : shards) {
             String id = text(s, "id", "shard");
             var members = new ArrayList<Member>();
@@ -54,12 +74,35 @@ public final class TopologyJson {
                 members.add(new Member(id, text(s, "address", "shard " + id), Role.PRIMARY));
             }
             list.add(new ShardInfo(id, s.path("epoch").asLong(0), members));
+            JsonNode f = s.get("failover");
+            if (withIntents && f != null && !f.isNull()) intents.put(id, intent(id, f));
         }
-        return new Topology(version, vnodes, list);
+        return new Stored(root.path("revision").asLong(0),
+                new ClusterState(new Topology(version, vnodes, list), intents));
+    }
+
+    private static FailoverIntent intent(String shard, JsonNode f) {
+        String phase = text(f, "phase", "failover of shard " + shard);
+        FailoverIntent.Phase p;
+        try {
+            p = FailoverIntent.Phase.valueOf(phase.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("failover of shard " + shard + ": phase must be fencing or promoting, got '"
+                    + phase + "'");
+        }
+        return new FailoverIntent(f.path("epoch").asLong(0), p, f.path("new_primary").asText(""),
+                f.path("expected_loss_records").asLong(0));
     }
 
     public static String write(Topology t) {
-        ObjectNode root = MAPPER.createObjectNode().put("version", t.version()).put("vnodes", t.vnodes());
+        return writeState(ClusterState.of(t), 0);
+    }
+
+    public static String writeState(ClusterState state, long revision) {
+        var t = state.topology();
+        ObjectNode root = MAPPER.createObjectNode().put("version", t.version());
+        if (revision > 0) root.put("revision", revision);
+        root.put("vnodes", t.vnodes());
         ArrayNode shards = root.putArray("shards");
         for (ShardInfo s : t.shards()) {
             ObjectNode sn = shards.addObject().put("id", s.id()).put("epoch", s.epoch());
@@ -68,6 +111,12 @@ public final class TopologyJson {
                 ms.addObject().put("id", m.id()).put("address", m.address())
                         .put("role", m.role().name().toLowerCase(Locale.ROOT));
             }
+            state.intent(s.id()).ifPresent(i -> {
+                ObjectNode f = sn.putObject("failover").put("epoch", i.epoch())
+                        .put("phase", i.phase().name().toLowerCase(Locale.ROOT));
+                if (!i.newPrimary().isEmpty()) f.put("new_primary", i.newPrimary());
+                if (i.expectedLossRecords() > 0) f.put("expected_loss_records", i.expectedLossRecords());
+            });
         }
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";

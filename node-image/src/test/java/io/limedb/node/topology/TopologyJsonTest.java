@@ -3,6 +3,8 @@ package io.limedb.node.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.limedb.core.control.ClusterState;
+import io.limedb.core.control.FailoverIntent;
 import io.limedb.core.topology.Role;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,6 +69,47 @@ class TopologyJsonTest {
             Files.writeString(f, "{\"version\": 1, \"shards\": [{\"id\": \"s0\", \"address\": \"h:1\"}]}");
             Awaitility.await().until(() -> src.lastError() != null && src.lastError().contains("older"));
             assertThat(src.current().orElseThrow().version()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void theControllersStateRoundTripsAndCoordinatorsIgnoreIt() {
+        var t = TopologyJson.parse(b("""
+                {"version": 3, "shards": [{"id": "s0", "epoch": 2, "members": [
+                   {"id": "a", "address": "h:1", "role": "primary"}, {"id": "b", "address": "h:2", "role": "replica"}]},
+                 {"id": "s1", "address": "h:3"}]}"""), 16);
+        var state = ClusterState.of(t).withIntent("s0", FailoverIntent.promoting(3, "b", 7))
+                .withIntent("s1", FailoverIntent.fencing(1));
+        String json = TopologyJson.writeState(state, 12);
+        assertThat(json).contains("\"revision\" : 12").contains("\"phase\" : \"promoting\"").contains("\"new_primary\" : \"b\"");
+        var stored = TopologyJson.parseState(b(json), 1);
+        assertThat(stored.revision()).isEqualTo(12);
+        assertThat(stored.state()).isEqualTo(state);
+        assertThat(TopologyJson.parse(b(json), 1)).isEqualTo(t);
+        assertThat(TopologyJson.parse(b(json.replace("promoting", "bogus")), 1)).as("coordinators do not look").isEqualTo(t);
+        assertThatThrownBy(() -> TopologyJson.parseState(b(json.replace("promoting", "bogus")), 1))
+                .hasMessageContaining("phase must be fencing or promoting");
+    }
+
+    @Test
+    void fileStoreWritesOnlyOverTheVersionItRead() throws Exception {
+        Path f = dir.resolve("topology.json");
+        var store = new FileTopologyStore(f, 16);
+        var t = TopologyJson.parse(b("{\"version\": 1, \"shards\": [{\"id\": \"s0\", \"address\": \"h:1\"}]}"), 16);
+        assertThat(store.current()).isEmpty();
+        assertThat(store.compareAndSet("0", ClusterState.of(t))).isTrue();
+        var v = store.read();
+        assertThat(v.version()).isEqualTo("1");
+        assertThat(store.compareAndSet("0", ClusterState.of(t))).as("stale version").isFalse();
+        var next = v.state().withIntent("s0", FailoverIntent.fencing(2));
+        assertThat(store.compareAndSet(v.version(), next)).isTrue();
+        assertThat(new FileTopologyStore(f, 16).read()).isEqualTo(new io.limedb.core.control.TopologyStore.Versioned("2", next));
+        try (var src = new FileTopologySource(f, 16, 10_000)) {
+            var seen = new java.util.ArrayList<Long>();
+            src.subscribe(x -> seen.add(x.version()));
+            assertThat(store.compareAndSet("2", next.withIntent("s0", FailoverIntent.fencing(3)))).isTrue();
+            src.refresh();
+            assertThat(seen).as("a change of the controller's bookkeeping alone is not a new topology").containsExactly(1L);
         }
     }
 }
