@@ -39,6 +39,10 @@ public sealed interface ControlEvent {
             return shard + " epoch " + epoch + ": " + (fromEpoch == 0 ? "bootstrap" : "failover from " + fromPrimary
                     + " (epoch " + fromEpoch + ")") + " recorded; fencing members at epoch " + epoch + " (" + why + ")";
         }
+
+        public boolean warning() {
+            return fromEpoch > 0;
+        }
     }
 
     /** A member answered the fence at a higher epoch than the attempt's: a new attempt is recorded. */
@@ -63,6 +67,10 @@ public sealed interface ControlEvent {
         public String message() {
             return shard + " epoch " + epoch + ": chose " + member + " as primary (" + why + "; expected loss "
                     + expectedLossRecords + " records)";
+        }
+
+        public boolean warning() {
+            return expectedLossRecords > 0;
         }
     }
 
@@ -98,6 +106,10 @@ public sealed interface ControlEvent {
                     : "failover " + f.from() + " -> " + f.to() + " at epoch " + f.fromEpoch() + " -> " + f.toEpoch())
                     + " (published " + TimeUnit.NANOSECONDS.toMillis(f.promotedNanos() - f.detectedNanos())
                     + " ms after detection; expected loss " + f.expectedLossRecords() + " records)";
+        }
+
+        public boolean warning() {
+            return !failover.bootstrap();
         }
     }
 

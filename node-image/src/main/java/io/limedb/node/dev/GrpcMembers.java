@@ -1,6 +1,7 @@
 package io.limedb.node.dev;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.limedb.api.v1.FenceRequest;
@@ -85,10 +86,15 @@ final class GrpcMembers implements MembersPort, AutoCloseable {
         };
     }
 
-    private static MemberReport call(String memberId, Supplier<MemberReport> rpc) {
+    private MemberReport call(String memberId, Supplier<MemberReport> rpc) {
         try {
             return rpc.get();
         } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+                // A restarted member should be seen at the next tick, not after gRPC's reconnect backoff.
+                var ch = channels.get(cluster.addressFor(LocalCluster.CONTROLLER, cluster.member(memberId)));
+                if (ch != null) ch.resetConnectBackoff();
+            }
             String d = e.getStatus().getDescription();
             throw new MemberCallException(memberId, e.getStatus().getCode() + (d == null ? "" : ": " + d), e);
         }
