@@ -6,7 +6,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.limedb.api.v1.FenceRequest;
 import io.limedb.api.v1.FollowRequest;
-import io.limedb.api.v1.MemberRole;
 import io.limedb.api.v1.PromoteRequest;
 import io.limedb.api.v1.ReplicationGrpc;
 import io.limedb.api.v1.StatusRequest;
@@ -14,8 +13,8 @@ import io.limedb.api.v1.StatusResponse;
 import io.limedb.core.control.MemberCallException;
 import io.limedb.core.control.MembersPort;
 import io.limedb.core.failover.MemberReport;
-import io.limedb.core.topology.Role;
 import io.limedb.node.dev.LocalCluster.NodeProcess;
+import io.limedb.node.replication.RoleWire;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -73,17 +72,8 @@ final class GrpcMembers implements MembersPort, AutoCloseable {
                 if (cluster.addressFor(m.name(), p).equals(r.getPrimaryAddress())) following = p.name();
             }
         }
-        return new MemberReport(m.name(), role(r.getRole()), r.getEpoch(), r.getLastEpoch(), r.getLastSeq(),
+        return new MemberReport(m.name(), RoleWire.fromWire(r.getRole()), r.getEpoch(), r.getLastEpoch(), r.getLastSeq(),
                 r.getStorageId(), r.getCaughtUp(), following, Math.max(0, r.getLagRecords()), Math.max(0, r.getLagMs()));
-    }
-
-    static Role role(MemberRole r) {
-        return switch (r) {
-            case PRIMARY -> Role.PRIMARY;
-            case REPLICA -> Role.REPLICA;
-            case STANDALONE -> Role.STANDALONE;
-            case ROLE_UNKNOWN, UNRECOGNIZED -> Role.UNKNOWN;
-        };
     }
 
     private MemberReport call(String memberId, Supplier<MemberReport> rpc) {

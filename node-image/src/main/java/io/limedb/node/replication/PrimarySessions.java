@@ -4,13 +4,13 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.limedb.api.v1.Heartbeat;
-import io.limedb.api.v1.MemberRole;
 import io.limedb.api.v1.PrimaryMessage;
 import io.limedb.api.v1.RecordBatch;
 import io.limedb.api.v1.ReplicaHello;
 import io.limedb.api.v1.ReplicaMessage;
 import io.limedb.api.v1.ReplicaProgress;
 import io.limedb.api.v1.SnapshotNeeded;
+import io.limedb.core.topology.Role;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -93,7 +93,7 @@ final class PrimarySessions {
             storageId = h.getStorageId();
             long mine = log.epoch();
             if (h.getEpoch() > mine) replication.observeEpoch(h.getEpoch(), "replica " + replicaId);
-            if (replication.role() != MemberRole.PRIMARY || h.getEpoch() != log.epoch()) {
+            if (replication.role() != Role.PRIMARY || h.getEpoch() != log.epoch()) {
                 refuse(Status.FAILED_PRECONDITION.withDescription(replication.nodeId() + " is not the primary at epoch "
                         + h.getEpoch() + " (it is " + replication.role().name().toLowerCase(java.util.Locale.ROOT)
                         + " at epoch " + log.epoch() + ")"));

@@ -4,7 +4,6 @@ import io.grpc.stub.StreamObserver;
 import io.limedb.api.v1.FetchKeysRequest;
 import io.limedb.api.v1.FetchKeysResponse;
 import io.limedb.api.v1.FollowRequest;
-import io.limedb.api.v1.MemberRole;
 import io.limedb.api.v1.Mutation;
 import io.limedb.api.v1.PrimaryMessage;
 import io.limedb.api.v1.PromoteRequest;
@@ -15,6 +14,7 @@ import io.limedb.api.v1.SnapshotChunk;
 import io.limedb.api.v1.SnapshotRequest;
 import io.limedb.api.v1.StatusRequest;
 import io.limedb.api.v1.StatusResponse;
+import io.limedb.core.topology.Role;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.storage.KeyValueStore;
@@ -117,7 +117,7 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
     }
 
     private void requirePrimary(long epoch) {
-        if (replication.role() != MemberRole.PRIMARY || epoch < replication.log().epoch()) {
+        if (replication.role() != Role.PRIMARY || epoch < replication.log().epoch()) {
             throw new LimeException(ErrorCode.NOT_PRIMARY, replication.nodeId() + " is not the primary at epoch " + epoch);
         }
     }

@@ -1,10 +1,10 @@
 package io.limedb.node.replication;
 
 import io.limedb.api.v1.LogRecord;
-import io.limedb.api.v1.MemberRole;
 import io.limedb.api.v1.ReplicaProgress;
 import io.limedb.api.v1.StatusResponse;
 import io.limedb.core.topology.ReplicationMode;
+import io.limedb.core.topology.Role;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.storage.KeyValueStore;
@@ -48,7 +48,7 @@ public final class ShardReplication implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final TreeMap<Long, List<Waiter>> waiting = new TreeMap<>();
 
-    private volatile MemberRole role;
+    private volatile Role role;
     private volatile String primaryAddress = "";
     private volatile long commitSeq;
     private volatile long discarded;
@@ -73,7 +73,7 @@ public final class ShardReplication implements AutoCloseable {
         this.store = store;
         this.settings = settings;
         this.log = new ReplicationLog(store);
-        this.role = settings.mode() == ReplicationMode.NONE ? MemberRole.STANDALONE : MemberRole.ROLE_UNKNOWN;
+        this.role = settings.mode() == ReplicationMode.NONE ? Role.STANDALONE : Role.UNKNOWN;
         this.commitSeq = log.lastSeq();
         this.sessions = new PrimarySessions(this, log, settings);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -82,7 +82,7 @@ public final class ShardReplication implements AutoCloseable {
             return t;
         });
         timer.scheduleWithFixedDelay(this::tick, 100, 100, TimeUnit.MILLISECONDS);
-        if (role != MemberRole.STANDALONE) {
+        if (role != Role.STANDALONE) {
             LOG.info("{}: {} replication, epoch {}, log at seq {} (epoch {}), storage {}{}; waiting to be promoted or to follow",
                     nodeId, settings.mode().name().toLowerCase(Locale.ROOT), log.epoch(), log.lastSeq(), log.lastEpoch(),
                     log.storageId(), log.caughtUp() ? "" : " (new: not caught up yet)");
@@ -93,7 +93,7 @@ public final class ShardReplication implements AutoCloseable {
         return nodeId;
     }
 
-    public MemberRole role() {
+    public Role role() {
         return role;
     }
 
@@ -116,7 +116,7 @@ public final class ShardReplication implements AutoCloseable {
      * epoch from it. A replicated shard requires the sender's epoch (0 means "unknown" and is refused).
      */
     public void checkBatch(long requestEpoch, boolean replicaRead, boolean hasWrites, boolean hasReads) {
-        if (role == MemberRole.STANDALONE) return;
+        if (role == Role.STANDALONE) return;
         if (replicaRead && !hasWrites) return; // may be stale by design: no epoch needed
         long mine = log.epoch();
         if (requestEpoch < mine) {
@@ -131,12 +131,12 @@ public final class ShardReplication implements AutoCloseable {
 
     /** For calls that carry no epoch (the Shard service's unary RPCs): role and lease only. */
     public void checkDirect(boolean hasReads) {
-        if (role == MemberRole.STANDALONE) return;
+        if (role == Role.STANDALONE) return;
         checkServing(hasReads);
     }
 
     private void checkServing(boolean reads) {
-        if (role != MemberRole.PRIMARY) {
+        if (role != Role.PRIMARY) {
             throw new LimeException(ErrorCode.NOT_PRIMARY, nodeId + " is not the primary (role "
                     + role.name().toLowerCase(Locale.ROOT) + ", epoch " + log.epoch()
                     + (primaryAddress.isEmpty() ? "" : ", following " + primaryAddress) + ")");
@@ -155,7 +155,7 @@ public final class ShardReplication implements AutoCloseable {
 
     /** Applies a write group (with its log record when replicated); returns its seq (0 standalone). */
     public long write(List<Mutation> data) {
-        if (role == MemberRole.STANDALONE) {
+        if (role == Role.STANDALONE) {
             store.write(data);
             return 0;
         }
@@ -202,23 +202,23 @@ public final class ShardReplication implements AutoCloseable {
 
     /** The seq an answer that read or wrote this storage key must wait for (0: nothing uncommitted). */
     public long pendingSeq(byte[] storageKey) {
-        if (role == MemberRole.STANDALONE) return 0;
+        if (role == Role.STANDALONE) return 0;
         Long s = pending.get(ByteBuffer.wrap(storageKey));
         return s == null ? 0 : s;
     }
 
     /** The seq an answer that saw everything must wait for: everything written so far. */
     public long visibleSeq() {
-        return role == MemberRole.STANDALONE ? 0 : log.lastSeq();
+        return role == Role.STANDALONE ? 0 : log.lastSeq();
     }
 
     /** Completes when seq is committed; fails (outcome unknown) if this node stops being primary first. */
     public CompletableFuture<Void> awaitCommit(long seq) {
-        if (seq <= commitSeq || role == MemberRole.STANDALONE) return CompletableFuture.completedFuture(null);
+        if (seq <= commitSeq || role == Role.STANDALONE) return CompletableFuture.completedFuture(null);
         var f = new CompletableFuture<Void>();
         synchronized (waiting) {
             if (seq <= commitSeq) return CompletableFuture.completedFuture(null);
-            if (role != MemberRole.PRIMARY) {
+            if (role != Role.PRIMARY) {
                 f.completeExceptionally(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId
                         + " stopped being primary before the write was committed; it may or may not have been applied"));
                 return f;
@@ -230,7 +230,7 @@ public final class ShardReplication implements AutoCloseable {
 
     /** Replicas acknowledged up to seq: commit it (never short of this epoch's first record). */
     void acknowledged(long seq) {
-        if (seq < epochStartSeq || role != MemberRole.PRIMARY) return;
+        if (seq < epochStartSeq || role != Role.PRIMARY) return;
         advanceCommit(seq);
     }
 
@@ -277,14 +277,14 @@ public final class ShardReplication implements AutoCloseable {
 
     private void tick() {
         try {
-            if (role == MemberRole.PRIMARY) {
+            if (role == Role.PRIMARY) {
                 long cutoff = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(settings.ackTimeoutMs());
                 failWaiting(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId + ": write not acknowledged by "
                         + settings.acksNeeded() + " replica(s) within " + settings.ackTimeoutMs()
                         + " ms; it may or may not have been applied"), cutoff);
                 sessions.heartbeat();
             }
-            if (role != MemberRole.STANDALONE) log.trim(settings.retainRecords());
+            if (role != Role.STANDALONE) log.trim(settings.retainRecords());
         } catch (RuntimeException e) {
             LOG.warn("{}: replication timer: {}", nodeId, e.toString());
         }
@@ -302,7 +302,7 @@ public final class ShardReplication implements AutoCloseable {
             log.raiseEpoch(epoch);
             stepDownIfPrimary("fenced at epoch " + epoch);
             stopFollowing();
-            role = MemberRole.ROLE_UNKNOWN;
+            role = Role.UNKNOWN;
             primaryAddress = "";
             LOG.warn("{}: fenced at epoch {} (log at seq {} of epoch {})", nodeId, epoch, log.lastSeq(), log.lastEpoch());
         }
@@ -315,8 +315,8 @@ public final class ShardReplication implements AutoCloseable {
      */
     public synchronized StatusResponse promote(long epoch) {
         requireReplicated();
-        if (role == MemberRole.PRIMARY && epoch == log.epoch()) return status();
-        if (epoch < log.epoch() || (epoch == log.epoch() && role != MemberRole.ROLE_UNKNOWN)) {
+        if (role == Role.PRIMARY && epoch == log.epoch()) return status();
+        if (epoch < log.epoch() || (epoch == log.epoch() && role != Role.UNKNOWN)) {
             throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " cannot be promoted at epoch " + epoch
                     + ": it is at epoch " + log.epoch() + " as " + role.name().toLowerCase(Locale.ROOT));
         }
@@ -340,7 +340,7 @@ public final class ShardReplication implements AutoCloseable {
         leaseUntilNanos = System.nanoTime();
         servingFromNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.leaseWaitMs());
         log.markCaughtUp();
-        role = MemberRole.PRIMARY;
+        role = Role.PRIMARY;
         if (settings.acksNeeded() == 0) advanceCommit(log.lastSeq());
         LOG.info("{}: promoted to primary at epoch {} (log at seq {}, committed {}, {} uncommitted key(s) held back); "
                 + "serving in {} ms", nodeId, epoch, log.lastSeq(), committed, tail.size(), settings.leaseWaitMs());
@@ -350,15 +350,15 @@ public final class ShardReplication implements AutoCloseable {
     /** Become a replica of primary at epoch (persisted first); a primary steps down at once. */
     public synchronized StatusResponse follow(String primary, long epoch) {
         requireReplicated();
-        if (epoch < log.epoch() || (epoch == log.epoch() && role == MemberRole.PRIMARY)) {
+        if (epoch < log.epoch() || (epoch == log.epoch() && role == Role.PRIMARY)) {
             throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " cannot follow " + primary + " at epoch " + epoch
-                    + ": it is at epoch " + log.epoch() + (role == MemberRole.PRIMARY ? " as primary" : ""));
+                    + ": it is at epoch " + log.epoch() + (role == Role.PRIMARY ? " as primary" : ""));
         }
-        if (role == MemberRole.REPLICA && primary.equals(primaryAddress) && epoch == log.epoch()) return status();
+        if (role == Role.REPLICA && primary.equals(primaryAddress) && epoch == log.epoch()) return status();
         log.raiseEpoch(epoch);
         stepDownIfPrimary("told to follow " + primary + " at epoch " + epoch);
         stopFollowing();
-        role = MemberRole.REPLICA;
+        role = Role.REPLICA;
         primaryAddress = primary;
         follower = new Follower(this, primary, epoch);
         follower.start();
@@ -368,11 +368,11 @@ public final class ShardReplication implements AutoCloseable {
 
     /** A higher epoch seen anywhere: persist it; a primary stops acknowledging and waits to be told. */
     public synchronized void observeEpoch(long epoch, String from) {
-        if (role == MemberRole.STANDALONE || epoch <= log.epoch()) return;
+        if (role == Role.STANDALONE || epoch <= log.epoch()) return;
         log.raiseEpoch(epoch);
-        if (role == MemberRole.PRIMARY) {
+        if (role == Role.PRIMARY) {
             stepDownIfPrimary("saw epoch " + epoch + " from " + from);
-            role = MemberRole.ROLE_UNKNOWN;
+            role = Role.UNKNOWN;
         }
     }
 
@@ -381,7 +381,7 @@ public final class ShardReplication implements AutoCloseable {
      * makes it refuse). Returns false when refused.
      */
     synchronized boolean applyAsFollower(Follower f, List<LogRecord> records) {
-        if (follower != f || role != MemberRole.REPLICA || f.epoch() != log.epoch()) return false;
+        if (follower != f || role != Role.REPLICA || f.epoch() != log.epoch()) return false;
         log.applyReplicated(records);
         return true;
     }
@@ -395,12 +395,12 @@ public final class ShardReplication implements AutoCloseable {
 
     /** Whether f still follows at this member's epoch (it may acknowledge and renew leases). */
     boolean stillFollowing(Follower f) {
-        return follower == f && role == MemberRole.REPLICA && f.epoch() == log.epoch();
+        return follower == f && role == Role.REPLICA && f.epoch() == log.epoch();
     }
 
     private void stepDownIfPrimary(String why) {
-        if (role != MemberRole.PRIMARY) return;
-        role = MemberRole.ROLE_UNKNOWN;
+        if (role != Role.PRIMARY) return;
+        role = Role.UNKNOWN;
         leaseUntilNanos = System.nanoTime();
         sessions.closeAll();
         failWaiting(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId + " stepped down (" + why
@@ -420,7 +420,7 @@ public final class ShardReplication implements AutoCloseable {
     }
 
     private void requireReplicated() {
-        if (role == MemberRole.STANDALONE) {
+        if (role == Role.STANDALONE) {
             throw new LimeException(ErrorCode.INVALID_ARGUMENT, nodeId + " runs with replication.mode=none");
         }
     }
@@ -444,12 +444,12 @@ public final class ShardReplication implements AutoCloseable {
 
     public StatusResponse status() {
         long now = System.nanoTime();
-        var b = StatusResponse.newBuilder().setNodeId(nodeId).setRole(role).setEpoch(log.epoch())
+        var b = StatusResponse.newBuilder().setNodeId(nodeId).setRole(RoleWire.toWire(role)).setEpoch(log.epoch())
                 .setLastSeq(log.lastSeq()).setLastEpoch(log.lastEpoch()).setCommitSeq(commitSeq)
                 .setPrimaryAddress(primaryAddress).setPid(ProcessHandle.current().pid())
                 .setDiscardedRecords(discarded).setStorageId(log.storageId()).setCaughtUp(log.caughtUp())
                 .setReplicationMode(settings.mode().name().toLowerCase(Locale.ROOT));
-        if (role == MemberRole.PRIMARY) {
+        if (role == Role.PRIMARY) {
             sessions.progress().forEach(p -> b.addReplicas(p));
             b.setInSyncReplicas(sessions.inSyncCount());
             b.setServing(now - servingFromNanos >= 0);

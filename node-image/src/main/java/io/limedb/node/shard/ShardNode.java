@@ -12,6 +12,7 @@ import io.limedb.node.config.NodeConfig;
 import io.limedb.node.http.HttpServer;
 import io.limedb.node.metrics.NodeMetrics;
 import io.limedb.node.replication.ReplicationGrpcService;
+import io.limedb.node.replication.RoleWire;
 import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.RocksDbStore;
 import io.netty.channel.EventLoopGroup;
@@ -54,7 +55,7 @@ public final class ShardNode implements AutoCloseable {
         metrics.gauge("limedb.replication.lag.records", "replica: records behind its primary", () -> replication.status().getLagRecords());
         metrics.gauge("limedb.replication.lag.ms", "replica: age of the oldest record not yet applied", () -> replication.status().getLagMs());
         metrics.gauge("limedb.replication.in.sync.replicas", "primary: replicas counted in sync", () -> replication.status().getInSyncReplicas());
-        metrics.gauge("limedb.replication.role", "0 unknown, 1 primary, 2 replica, 3 standalone", () -> replication.role().getNumber());
+        metrics.gauge("limedb.replication.role", "0 unknown, 1 primary, 2 replica, 3 standalone", () -> RoleWire.toWire(replication.role()).getNumber());
         metrics.gauge("limedb.replication.discarded.records", "records dropped by divergence truncation", () -> replication.status().getDiscardedRecords());
         Transport.select(c.get(NodeConfig.NET_TRANSPORT));
         loops = Transport.loops(0);
