@@ -27,7 +27,11 @@ import java.util.function.Supplier;
  */
 final class GrpcMembers implements MembersPort, AutoCloseable {
     private static final long STATUS_DEADLINE_MS = 300;
-    private static final long ROLE_DEADLINE_MS = 1500; // fence and promote persist the epoch (fsync)
+    // A fence persists the epoch (one fsync); each tick fences members one after the other, so a
+    // frozen member must not hold the others up for long.
+    private static final long FENCE_DEADLINE_MS = 1000;
+    // Promote also reads the uncommitted tail of the log; follow starts the replication stream.
+    private static final long ROLE_DEADLINE_MS = 3000;
 
     private final LocalCluster cluster;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -45,7 +49,7 @@ final class GrpcMembers implements MembersPort, AutoCloseable {
     @Override
     public MemberReport fence(String memberId, long epoch) {
         var m = cluster.member(memberId);
-        return call(memberId, () -> report(m, stub(m, ROLE_DEADLINE_MS)
+        return call(memberId, () -> report(m, stub(m, FENCE_DEADLINE_MS)
                 .fence(FenceRequest.newBuilder().setEpoch(epoch).build()).getStatus()));
     }
 
