@@ -353,7 +353,6 @@ class ReplicationProtocolIT {
         awaitSameLastSeq(p, a);
         var behind = status(a);
         assertThat(behind.getCommitSeq()).as("A holds a record beyond the commit point").isLessThan(behind.getLastSeq());
-        assertThat(replicaRead(a, "k")).isEqualTo("new"); // replica reads may be ahead by design
 
         fence(a, 2);
         other.close();
