@@ -322,6 +322,7 @@ public final class ShardReplication implements AutoCloseable {
         }
         log.raiseEpoch(epoch);
         stopFollowing();
+        if (role == Role.PRIMARY) sessions.closeAll(); // replicas of the lower epoch must greet again
         primaryAddress = "";
         long committed = commitSeq;
         // Its log past the commit point may or may not have been acknowledged: nobody reads it until
@@ -373,6 +374,11 @@ public final class ShardReplication implements AutoCloseable {
         if (role == Role.PRIMARY) {
             stepDownIfPrimary("saw epoch " + epoch + " from " + from);
             role = Role.UNKNOWN;
+        } else if (role == Role.REPLICA) {
+            // Its follower was for a lower epoch and stops; not a replica until told whom to follow.
+            stopFollowing();
+            role = Role.UNKNOWN;
+            primaryAddress = "";
         }
     }
 

@@ -146,8 +146,20 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         try {
             boolean writes = false, reads = false;
             for (Op op : req.getOpsList()) {
-                if (op.getOpCase() == Op.OpCase.GET) reads = true;
-                else writes = true;
+                // An answer that may come from a read alone (GET, DEL of an absent key, SET NX/XX whose
+                // condition fails) needs the lease; an unconditional write is proven by its acknowledgements.
+                switch (op.getOpCase()) {
+                    case GET -> reads = true;
+                    case PUT -> {
+                        writes = true;
+                        if (op.getPut().getCondition() != io.limedb.api.v1.PutCondition.ALWAYS) reads = true;
+                    }
+                    case DELETE -> {
+                        writes = true;
+                        reads = true;
+                    }
+                    default -> writes = true;
+                }
             }
             if (direct) replication.checkDirect(reads);
             else replication.checkBatch(req.getEpoch(), req.getReplicaRead(), writes, reads);

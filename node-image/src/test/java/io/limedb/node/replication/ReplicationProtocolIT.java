@@ -495,16 +495,15 @@ class ReplicationProtocolIT {
         assertThat(ErrorCode.OUTCOME_UNKNOWN.grpc()).isEqualTo(Status.Code.UNKNOWN);
     }
 
-    // ---- failing tests: bugs found, reported to the lead, not fixed here ----------------------------
+    // ---- regressions: each of these failed before its fix ------------------------------------------
 
     /**
-     * BUG (invariants 1 and 5): a DEL of an absent key, a SET NX of a present key and a SET XX of an
-     * absent key write nothing, so they need no acknowledgement, and as writes they need no lease:
-     * a deposed primary whose lease ran out still answers them from its stale data ("did not exist",
-     * "not applied: exists") while its successor holds the opposite. They are reads and need the lease.
+     * Invariants 1 and 5: a DEL of an absent key, a SET NX of a present key and a SET XX of an absent
+     * key write nothing, so no acknowledgement proves them: they are reads and need the lease, or a
+     * deposed primary would answer them from stale data while its successor holds the opposite.
      */
     @Test
-    void bugADeposedPrimaryAnswersConditionalWritesFromStaleDataAfterItsLease() throws Exception {
+    void aDeposedPrimaryDoesNotAnswerConditionalWritesFromStaleData() throws Exception {
         Member p = member("p", 2), a = member("a", 2), b = member("b", 2);
         replicate(1, p, a, b);
         assertThat(set(p, 1, "gone", "g")).isEqualTo("OK");
@@ -558,14 +557,12 @@ class ReplicationProtocolIT {
     }
 
     /**
-     * BUG (liveness, invariant 4): Promote(E+1) of the live primary of E keeps its replicas' sessions
-     * of epoch E; at the first heartbeat of E+1 each replica stops following for good, yet keeps
-     * reporting role REPLICA following that primary at E+1. Follow(same primary, E+1) is then taken as
-     * a repeat and does nothing: the replica never reconnects, and sync writes are refused
-     * (NOT_ENOUGH_REPLICAS) until someone fences it at a higher epoch.
+     * Liveness (invariant 4): Promote(E+1) of the live primary of E closes its replicas' sessions of
+     * epoch E, and a replica that learns of E+1 from a heartbeat stops following and says so (role
+     * unknown), so that Follow(same primary, E+1) reconnects it instead of being taken as a repeat.
      */
     @Test
-    void bugFollowAfterThePrimaryWasPromotedAgainLeavesTheReplicaDisconnected() throws Exception {
+    void followAfterThePrimaryWasPromotedAgainReconnectsTheReplica() throws Exception {
         Member p = member("p", 2), b = member("b", 2);
         replicate(1, p, b);
         promote(p, 2);
