@@ -15,9 +15,39 @@ public record Limits(int maxKeyBytes, int maxValueBytes, int maxMultiKeys) {
                 c.get(NodeConfig.MAX_MULTI_KEYS));
     }
 
+    /** Bytes a batch of log records or snapshot entries aims at; one larger entry or record goes alone. */
+    public static final int REPLICATION_CHUNK_BYTES = 4 << 20;
+
     /** Largest gRPC message a node accepts: a batch may carry a largest value and key twice over. */
     public int maxMessageBytes() {
-        return Math.max(64 << 20, maxValueBytes * 2 + maxKeyBytes * 2);
+        return clampToInt(Math.max(64 << 20, 2L * maxValueBytes + 2L * maxKeyBytes));
+    }
+
+    /** Bytes of one operation (or stored entry) with the largest key and value, framing included. */
+    public long maxOpBytes() {
+        return (long) maxValueBytes + maxKeyBytes + 1024;
+    }
+
+    /**
+     * Largest log record one write can make. The largest is an atomic batch (a whole request of
+     * {@link #maxMessageBytes()} with up to {@link #maxMultiKeys()} keys), each key growing by its
+     * ring prefix, value header and framing; other writes make records of one entry, or of plain puts
+     * grouped up to {@link #REPLICATION_CHUNK_BYTES} plus one entry.
+     */
+    public long maxRecordBytes() {
+        return Math.max(maxMessageBytes() + 64L * maxMultiKeys, REPLICATION_CHUNK_BYTES + maxOpBytes()) + 1024;
+    }
+
+    /**
+     * Largest message a replica accepts from its primary: log records or snapshot entries gathered up
+     * to {@link #REPLICATION_CHUNK_BYTES}, then one more that may be the largest record (at least 256 MiB).
+     */
+    public int maxReplicationMessageBytes() {
+        return clampToInt(Math.max(256L << 20, REPLICATION_CHUNK_BYTES + maxRecordBytes() + (64 << 10)));
+    }
+
+    private static int clampToInt(long bytes) {
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
     public void checkKey(int length) {

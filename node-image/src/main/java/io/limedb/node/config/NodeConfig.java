@@ -53,6 +53,11 @@ public final class NodeConfig {
             "coordinator only: batches in flight per shard per event loop; more requests wait and batch up");
     public static final ConfigKey<Integer> RPC_MAX_BATCH_OPS = positiveInt("rpc.max.batch.ops", 256,
             "coordinator only: most operations sent to a shard in one batch");
+    public static final ConfigKey<Integer> RPC_MAX_BATCH_BYTES = positiveInt("rpc.max.batch.bytes", 4 << 20,
+            "coordinator only: most bytes of operations sent to a shard in one batch (a larger operation goes alone)");
+    public static final ConfigKey<Long> RPC_MAX_QUEUED_BYTES = positiveLong("rpc.max.queued.bytes", 64L << 20,
+            "coordinator only: bytes of requests waiting for or in flight to one shard, per event loop; beyond it "
+                    + "requests are refused with BUSY (RESP TRYAGAIN, HTTP 503, gRPC RESOURCE_EXHAUSTED), nothing sent");
     public static final ConfigKey<ReadFrom> READ_FROM = oneOf("read.from", ReadFrom.PRIMARY, ReadFrom.class,
             "coordinator only: primary (reads are linearizable) or replica (GETs go to replicas: "
                     + "less load on primaries, but a read may return a value older than one already acknowledged)");
@@ -64,6 +69,12 @@ public final class NodeConfig {
             "most keys in one multi-key request (MGET, MSET, DEL, multi-get, batch write)");
     public static final ConfigKey<Integer> MAX_PIPELINE = positiveInt("limits.resp.pipeline", 10_000,
             "RESP: pipelined commands waiting for answers per connection before the server stops reading it");
+    public static final ConfigKey<Integer> MAX_RESP_PENDING_BYTES = positiveInt("limits.resp.pending.bytes", 64 << 20,
+            "RESP: bytes of commands waiting for answers and of answers not yet sent, per connection, before the "
+                    + "server stops reading it");
+    public static final ConfigKey<Integer> MAX_RESP_COMMAND_BYTES = positiveInt("limits.resp.command.bytes", 64 << 20,
+            "RESP: largest command (all its arguments, as sent); a larger one is a protocol error and closes the "
+                    + "connection. At least limits.value.bytes + limits.key.bytes + 1024, so that the largest SET fits");
     public static final ConfigKey<Compression> ROCKSDB_COMPRESSION = oneOf("rocksdb.compression",
             Compression.LZ4, Compression.class, "shard only: RocksDB block compression (none, snappy, lz4, zstd)");
     public static final ConfigKey<Long> ROCKSDB_BLOCK_CACHE_MB = positiveLong("rocksdb.block.cache.mb", 128,
@@ -95,7 +106,8 @@ public final class NodeConfig {
 
     public static final List<ConfigKey<?>> ALL = List.of(ROLE, NODE_ID, BIND_HOST, GRPC_PORT, HTTP_PORT, RESP_PORT,
             DATA_DIR, NET_TRANSPORT, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
-            RPC_MAX_BATCH_OPS, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES, MAX_MULTI_KEYS, MAX_PIPELINE, ROCKSDB_COMPRESSION,
+            RPC_MAX_BATCH_OPS, RPC_MAX_BATCH_BYTES, RPC_MAX_QUEUED_BYTES, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES,
+            MAX_MULTI_KEYS, MAX_PIPELINE, MAX_RESP_PENDING_BYTES, MAX_RESP_COMMAND_BYTES, ROCKSDB_COMPRESSION,
             ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
             LAG_MAX_MS, LEASE_MS, LOG_RETAIN, PARENT_PID);
 
@@ -139,7 +151,7 @@ public final class NodeConfig {
     /** The replication.* keys as the shard's replication settings. */
     public ReplicationSettings replicationSettings() {
         return new ReplicationSettings(get(REPLICATION_MODE), get(MIN_IN_SYNC), get(ACK_TIMEOUT_MS), get(LAG_MAX_MS),
-                get(LOG_RETAIN), get(LEASE_MS));
+                get(LOG_RETAIN), get(LEASE_MS), Limits.from(this).maxReplicationMessageBytes());
     }
 
     /** Text for --help: every key with its environment variable, default and description. */

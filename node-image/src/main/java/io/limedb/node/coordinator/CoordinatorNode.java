@@ -39,8 +39,10 @@ public final class CoordinatorNode implements AutoCloseable {
         Transport.select(c.get(NodeConfig.NET_TRANSPORT));
         loops = Transport.loops(Runtime.getRuntime().availableProcessors());
         int maxMessage = limits.maxMessageBytes();
+        checkByteLimits(c, limits);
         router = new Router(loops, new Router.LinkSettings(c.get(NodeConfig.RPC_DEADLINE_MS),
-                c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS), maxMessage),
+                c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS),
+                c.get(NodeConfig.RPC_MAX_BATCH_BYTES), c.get(NodeConfig.RPC_MAX_QUEUED_BYTES), maxMessage),
                 c.get(NodeConfig.READ_FROM) == NodeConfig.ReadFrom.REPLICA);
         topology = new FileTopologySource(Path.of(c.get(NodeConfig.TOPOLOGY_FILE)), c.get(NodeConfig.RING_VNODES),
                 c.get(NodeConfig.TOPOLOGY_POLL_MS));
@@ -51,14 +53,32 @@ public final class CoordinatorNode implements AutoCloseable {
         String host = c.get(BIND_HOST);
         int maxArgs = limits.maxMultiKeys() * 2 + 16;
         resp = new RespServer(host, c.get(NodeConfig.RESP_PORT), loops,
-                new RespCommands(coordinator, admin, System::currentTimeMillis), metrics, maxArgs,
-                limits.maxValueBytes(), c.get(NodeConfig.MAX_PIPELINE));
+                new RespCommands(coordinator, admin, System::currentTimeMillis), metrics,
+                new RespServer.Settings(maxArgs, limits.maxValueBytes(), c.get(NodeConfig.MAX_RESP_COMMAND_BYTES),
+                        c.get(NodeConfig.MAX_PIPELINE), c.get(NodeConfig.MAX_RESP_PENDING_BYTES)));
         var rest = new RestApi(coordinator, admin, topology.describe(), System::currentTimeMillis);
         http = new HttpServer(host, c.get(NodeConfig.HTTP_PORT), loops, metrics, () -> topology.current().isPresent(),
                 limits.maxValueBytes() * 2 + limits.maxKeyBytes() * 2 + 4096, rest.routes());
         grpc = GrpcServers.start(host, c.get(NodeConfig.GRPC_PORT), loops, maxMessage, new KvGrpcService(coordinator, metrics));
         LOG.info("coordinator serving RESP on {}:{}, HTTP on {}:{}, gRPC on {}:{} ({}); topology from {}", host, resp.port(),
                 host, http.port(), host, grpc.getPort(), Transport.name(), topology.describe());
+    }
+
+    /** Byte limits that must hold the largest operation; refused at startup rather than at the first big value. */
+    static void checkByteLimits(NodeConfig c, Limits limits) {
+        long op = limits.maxOpBytes();
+        int command = c.get(NodeConfig.MAX_RESP_COMMAND_BYTES);
+        if (command < op) {
+            throw new IllegalArgumentException(NodeConfig.MAX_RESP_COMMAND_BYTES.name() + "=" + command
+                    + " cannot hold a SET of the largest key and value: make it at least " + op
+                    + " (limits.value.bytes + limits.key.bytes + 1024)");
+        }
+        long batch = c.get(NodeConfig.RPC_MAX_BATCH_BYTES);
+        if (batch + op > limits.maxMessageBytes()) {
+            throw new IllegalArgumentException(NodeConfig.RPC_MAX_BATCH_BYTES.name() + "=" + batch
+                    + " plus one largest operation (" + op + " bytes) exceeds the largest message a shard accepts ("
+                    + limits.maxMessageBytes() + " bytes): make it at most " + (limits.maxMessageBytes() - op));
+        }
     }
 
     @Override

@@ -48,7 +48,8 @@ public final class Router implements AutoCloseable {
     }
 
     /** Link settings: see the rpc.* configuration keys. */
-    public record LinkSettings(long deadlineMs, int maxInFlight, int maxBatchOps, int maxMessageBytes) {}
+    public record LinkSettings(long deadlineMs, int maxInFlight, int maxBatchOps, long maxBatchBytes,
+            long maxQueuedBytes, int maxMessageBytes) {}
 
     private final EventLoop[] loops;
     private final Map<EventLoop, Map<String, ShardLink>> links = new HashMap<>();
@@ -153,8 +154,7 @@ public final class Router implements AutoCloseable {
     }
 
     private ShardLink link(EventLoop loop, String shardId, String address) {
-        return links.get(loop).computeIfAbsent(address, a -> new ShardLink(shardId, a, loop, settings.deadlineMs(),
-                settings.maxInFlight(), settings.maxBatchOps(), settings.maxMessageBytes()));
+        return links.get(loop).computeIfAbsent(address, a -> new ShardLink(shardId, a, loop, settings));
     }
 
     private EventLoop currentLoop() {

@@ -28,11 +28,13 @@ import java.util.concurrent.TimeUnit;
  * earlier batches are in flight and leave together as one batch on a long-lived Pipeline stream,
  * so requests in flight together travel together and per-connection order is kept. Everything
  * here runs on the owning event loop: no locks, no thread hops (the channel uses the same loop).
+ * The bytes of requests queued or in flight are bounded: beyond the bound, requests are refused
+ * (BUSY) before anything is sent.
  */
 final class ShardLink {
-    private record Pending(Op op, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {}
+    private record Pending(Op op, int bytes, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {}
 
-    private record Batch(List<Pending> ops, long sentNanos) {}
+    private record Batch(List<Pending> ops, long bytes, long sentNanos) {}
 
     private final String shardId;
     private final String address;
@@ -42,8 +44,11 @@ final class ShardLink {
     private final long deadlineNanos;
     private final int maxInFlight;
     private final int maxBatchOps;
+    private final long maxBatchBytes;
+    private final long maxQueuedBytes;
 
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private long queuedBytes; // of the requests in the queue
     private final java.util.LinkedHashMap<Long, Batch> inFlight = new java.util.LinkedHashMap<>(); // by id, oldest first
     private long nextId;
     private ClientCallStreamObserver<ExecuteRequest> stream;
@@ -54,20 +59,22 @@ final class ShardLink {
     private long lastHeardNanos; // last answer on the current stream (or when it opened)
     private final ScheduledFuture<?> deadlineCheck;
 
-    ShardLink(String shardId, String address, EventLoop loop, long deadlineMs, int maxInFlight, int maxBatchOps,
-            int maxMessageBytes) {
+    ShardLink(String shardId, String address, EventLoop loop, Router.LinkSettings settings) {
         this.shardId = shardId;
         this.address = address;
         this.loop = loop;
+        long deadlineMs = settings.deadlineMs();
         this.deadlineNanos = TimeUnit.MILLISECONDS.toNanos(deadlineMs);
-        this.maxInFlight = maxInFlight;
-        this.maxBatchOps = maxBatchOps;
+        this.maxInFlight = settings.maxInFlight();
+        this.maxBatchOps = settings.maxBatchOps();
+        this.maxBatchBytes = settings.maxBatchBytes();
+        this.maxQueuedBytes = settings.maxQueuedBytes();
         this.channel = NettyChannelBuilder.forTarget(address)
                 .eventLoopGroup(loop)
                 .channelType(Transport.clientChannel())
                 .directExecutor()
                 .usePlaintext()
-                .maxInboundMessageSize(maxMessageBytes)
+                .maxInboundMessageSize(settings.maxMessageBytes())
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .build();
         this.stub = ShardGrpc.newStub(channel);
@@ -83,9 +90,22 @@ final class ShardLink {
         return channel;
     }
 
-    /** Queues an operation; must be called on this link's event loop. */
+    /**
+     * Queues an operation, or refuses it with BUSY when the bytes queued and in flight would pass
+     * the limit (an operation on an idle link is always taken); must be called on this link's event loop.
+     */
     void submit(Op op, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {
-        queue.add(new Pending(op, epoch, replicaRead, result));
+        int bytes = op.getSerializedSize();
+        long outstanding = queuedBytes;
+        for (Batch b : inFlight.values()) outstanding += b.bytes(); // at most maxInFlight of them
+        if (outstanding > 0 && outstanding + bytes > maxQueuedBytes) {
+            result.completeExceptionally(new LimeException(ErrorCode.BUSY, "shard " + shardId + " (" + address
+                    + ") is busy: " + outstanding + " bytes of requests already queued or in flight at this coordinator, "
+                    + "limit " + maxQueuedBytes + " (rpc.max.queued.bytes); not sent, try again"));
+            return;
+        }
+        queuedBytes += bytes;
+        queue.add(new Pending(op, bytes, epoch, replicaRead, result));
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(this::flush); // after this loop iteration's reads: gathers all of them
@@ -95,21 +115,25 @@ final class ShardLink {
     private void flush() {
         flushScheduled = false;
         while (!queue.isEmpty() && inFlight.size() < maxInFlight) {
-            int n = Math.min(queue.size(), maxBatchOps);
-            var ops = new ArrayList<Pending>(n);
+            // Up to maxBatchOps operations and maxBatchBytes; a larger operation goes alone.
+            var ops = new ArrayList<Pending>(Math.min(queue.size(), maxBatchOps));
             var req = ExecuteRequest.newBuilder();
             long epoch = 0;
+            long bytes = 0;
             boolean replicaRead = true;
-            for (int i = 0; i < n; i++) {
+            while (!queue.isEmpty() && ops.size() < maxBatchOps
+                    && (ops.isEmpty() || bytes + queue.peek().bytes() <= maxBatchBytes)) {
                 Pending p = queue.poll();
+                queuedBytes -= p.bytes();
                 ops.add(p);
                 req.addOps(p.op());
+                bytes += p.bytes();
                 epoch = Math.max(epoch, p.epoch());
                 replicaRead &= p.replicaRead();
             }
             long id = ++nextId;
             req.setEpoch(epoch).setReplicaRead(replicaRead).setId(id);
-            inFlight.put(id, new Batch(ops, System.nanoTime()));
+            inFlight.put(id, new Batch(ops, bytes, System.nanoTime()));
             ensureStream();
             if (stream == null) return; // the stream failed as it opened; that failed the batch too
             stream.onNext(req.build());

@@ -58,7 +58,9 @@ final class Follower {
         });
         // gRPC's own executor delivers; we hop to our thread. (Delivering on our thread would deadlock
         // the blocking snapshot and fetch calls we make from it.)
-        this.channel = NettyChannelBuilder.forTarget(primary).usePlaintext().maxInboundMessageSize(256 << 20).build();
+        // Inbound limit: a batch of records or snapshot entries plus the largest single record.
+        this.channel = NettyChannelBuilder.forTarget(primary).usePlaintext()
+                .maxInboundMessageSize(replication.settings().maxInboundBytes()).build();
     }
 
     void start() {

@@ -15,8 +15,10 @@ import io.limedb.api.v1.SnapshotRequest;
 import io.limedb.api.v1.StatusRequest;
 import io.limedb.api.v1.StatusResponse;
 import io.limedb.core.topology.Role;
+import io.limedb.node.config.Limits;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
+import io.limedb.node.net.PacedStream;
 import io.limedb.node.storage.KeyValueStore;
 import io.limedb.node.storage.KeyValueStore.Space;
 import java.util.ArrayList;
@@ -26,8 +28,6 @@ import java.util.function.Supplier;
 
 /** Roles, status and the replication streams over gRPC; thin: delegates to {@link ShardReplication}. */
 public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImplBase {
-    private static final int SNAPSHOT_CHUNK = 1000;
-
     private final ShardReplication replication;
     private final ExecutorService slow = Executors.newCachedThreadPool(r -> {
         var t = new Thread(r, "replication-admin");
@@ -82,8 +82,14 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
         }));
     }
 
+    /**
+     * Streams a consistent view of the data in chunks of about {@link Limits#REPLICATION_CHUNK_BYTES}
+     * (a larger entry goes alone), each sent only when the replica can take it, on a thread that may
+     * wait; stops when the replica cancels.
+     */
     @Override
     public void snapshot(SnapshotRequest req, StreamObserver<SnapshotChunk> out) {
+        var paced = new PacedStream<>(out);
         slow.execute(() -> {
             try {
                 requirePrimary(req.getEpoch());
@@ -96,22 +102,27 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
                     seqEpoch = log.lastEpoch();
                 }
                 try (snap) {
-                    var chunk = new ArrayList<Mutation>(SNAPSHOT_CHUNK);
+                    var chunk = new ArrayList<Mutation>();
+                    long[] bytes = {0};
                     snap.scan(Space.DATA, null, null, (k, v) -> {
                         chunk.add(Mutation.newBuilder().setKey(com.google.protobuf.ByteString.copyFrom(k))
                                 .setValue(com.google.protobuf.ByteString.copyFrom(v)).build());
-                        if (chunk.size() >= SNAPSHOT_CHUNK) {
-                            out.onNext(SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk).build());
+                        bytes[0] += k.length + v.length + 16;
+                        if (bytes[0] >= Limits.REPLICATION_CHUNK_BYTES) {
+                            paced.send(SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk).build());
                             chunk.clear();
+                            bytes[0] = 0;
                         }
                         return true;
                     });
-                    out.onNext(SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk)
+                    paced.send(SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk)
                             .setLast(true).addAllHistory(log.history()).build());
                 }
-                out.onCompleted();
+                paced.complete();
+            } catch (PacedStream.CancelledException e) {
+                // the replica went away (or gave up): the view is released, nothing more to send
             } catch (RuntimeException e) {
-                out.onError(LimeException.of(e).toStatus());
+                paced.fail(LimeException.of(e).toStatus());
             }
         });
     }

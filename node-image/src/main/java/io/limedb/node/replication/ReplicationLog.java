@@ -39,12 +39,23 @@ public final class ReplicationLog {
     private volatile long firstSeq; // lowest seq still in the log
     private final String storageId;
     private volatile boolean caughtUp;
-    // The newest records, in order, so replicas that keep up are fed without reading RocksDB.
+    // The newest records, in order, so replicas that keep up are fed without reading RocksDB; bounded
+    // by count and by bytes (records of 16 MiB values would otherwise pin gigabytes).
     private final java.util.ArrayDeque<LogRecord> recent = new java.util.ArrayDeque<>();
-    private static final int RECENT = 8192;
+    static final int CACHED_RECORDS = 8192;
+    static final long CACHED_BYTES = 64L << 20;
+    private final int maxCachedRecords;
+    private final long maxCachedBytes;
+    private long cachedBytes;
 
     public ReplicationLog(KeyValueStore store) {
+        this(store, CACHED_RECORDS, CACHED_BYTES);
+    }
+
+    ReplicationLog(KeyValueStore store, int maxCachedRecords, long maxCachedBytes) {
         this.store = store;
+        this.maxCachedRecords = maxCachedRecords;
+        this.maxCachedBytes = maxCachedBytes;
         byte[] applied = store.get(Space.META, APPLIED);
         if (applied != null) {
             var b = ByteBuffer.wrap(applied);
@@ -180,8 +191,16 @@ public final class ReplicationLog {
         lastEpoch = last.getEpoch();
         for (LogRecord r : records) {
             recent.addLast(r);
-            if (recent.size() > RECENT) recent.removeFirst();
+            cachedBytes += r.getSerializedSize();
         }
+        while (!recent.isEmpty() && (recent.size() > maxCachedRecords || cachedBytes > maxCachedBytes)) {
+            cachedBytes -= recent.removeFirst().getSerializedSize();
+        }
+    }
+
+    /** Records and bytes held in memory for replicas that keep up. */
+    synchronized long[] cached() {
+        return new long[] {recent.size(), cachedBytes};
     }
 
     private static byte[] encode(Map<Long, Long> h) {
@@ -287,7 +306,7 @@ public final class ReplicationLog {
         history.putAll(newHistory);
         lastSeq = seq;
         lastEpoch = newEpoch;
-        recent.removeIf(r -> r.getSeq() > seq);
+        while (!recent.isEmpty() && recent.peekLast().getSeq() > seq) cachedBytes -= recent.removeLast().getSerializedSize();
     }
 
     /** What a truncation removed. */
@@ -327,6 +346,7 @@ public final class ReplicationLog {
         lastEpoch = seqEpoch;
         firstSeq = seq + 1;
         recent.clear();
+        cachedBytes = 0;
     }
 
     /** Keeps at most retain records: older ones are deleted (a replica that needs them copies a snapshot). */
@@ -335,6 +355,8 @@ public final class ReplicationLog {
         if (keepFrom <= firstSeq) return;
         store.deleteRange(Space.LOG, seqKey(firstSeq), seqKey(keepFrom));
         firstSeq = keepFrom;
-        while (!recent.isEmpty() && recent.peekFirst().getSeq() < keepFrom) recent.removeFirst();
+        while (!recent.isEmpty() && recent.peekFirst().getSeq() < keepFrom) {
+            cachedBytes -= recent.removeFirst().getSerializedSize();
+        }
     }
 }

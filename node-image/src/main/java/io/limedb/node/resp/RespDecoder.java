@@ -11,7 +11,8 @@ import java.util.List;
  * Decodes RESP2 requests (arrays of bulk strings, or inline commands) into {@link RespCommand}s.
  * Keeps its place between reads, so a command split across packets, or many in one packet, cost
  * nothing extra. Malformed framing yields one {@link ProtocolError}, after which input is ignored:
- * the handler answers it and closes the connection, as Redis does.
+ * the handler answers it and closes the connection, as Redis does. So does a command whose declared
+ * lengths pass the limits: it is refused as its headers are read, before its payload is buffered.
  */
 public final class RespDecoder extends ByteToMessageDecoder {
     /** Longest inline command or header line. */
@@ -22,14 +23,21 @@ public final class RespDecoder extends ByteToMessageDecoder {
 
     private final int maxArgs;
     private final int maxBulkBytes;
+    private final long maxCommandBytes;
     private int expectedArgs = -1;
     private int bulkLength = -1;
+    private long commandBytes; // of the command being read, as sent, counting declared bulk lengths
     private List<byte[]> args;
     private boolean failed;
 
     public RespDecoder(int maxArgs, int maxBulkBytes) {
+        this(maxArgs, maxBulkBytes, Long.MAX_VALUE);
+    }
+
+    public RespDecoder(int maxArgs, int maxBulkBytes, long maxCommandBytes) {
         this.maxArgs = maxArgs;
         this.maxBulkBytes = maxBulkBytes;
+        this.maxCommandBytes = maxCommandBytes;
     }
 
     @Override
@@ -58,6 +66,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
             if (n == Long.MIN_VALUE || n > maxArgs) return new ProtocolError("invalid multibulk length");
             if (n <= 0) return SKIP;
             expectedArgs = (int) n;
+            commandBytes = header.length() + 2;
             args = new ArrayList<>((int) Math.min(n, 1024));
         }
         while (args.size() < expectedArgs) {
@@ -71,6 +80,11 @@ public final class RespDecoder extends ByteToMessageDecoder {
                 long len = parseLong(header, 1);
                 if (len == Long.MIN_VALUE || len < 0 || len > maxBulkBytes) {
                     return new ProtocolError("invalid bulk length");
+                }
+                commandBytes += header.length() + 2 + len + 2;
+                if (commandBytes > maxCommandBytes) {
+                    return new ProtocolError("command too large: " + commandBytes + " bytes or more, limit "
+                            + maxCommandBytes + " bytes");
                 }
                 bulkLength = (int) len;
             }

@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One RESP connection: runs each command and writes the replies in request order, although they may
- * complete out of order (different shards). Stops reading when too many replies are outstanding.
+ * complete out of order (different shards). Stops reading while too many commands or bytes await
+ * answers (commands not answered yet, answers waiting for earlier ones) or the client is not reading
+ * its answers (the channel is not writable), so one connection holds a bounded amount of memory.
  */
 final class RespHandler extends ChannelInboundHandlerAdapter {
     private static final AtomicLong IDS = new AtomicLong();
@@ -19,11 +21,14 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
     private static final class Slot {
         ByteBuf reply;
         boolean closeAfter;
+        long bytes; // counted in pendingBytes: the command's until answered, then the reply's
     }
 
     private final RespCommands commands;
     private final NodeMetrics metrics;
     private final int maxPending;
+    private final long maxPendingBytes;
+    private long pendingBytes;
     private final RespCommands.Session session = new RespCommands.Session(IDS.incrementAndGet());
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
     // Per connection, so no locking; bounded by the commands a client sends (unknown names share one entry).
@@ -32,10 +37,11 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;   // no more commands are read
     private boolean dead;      // nothing more is written; late replies are released
 
-    RespHandler(RespCommands commands, NodeMetrics metrics, int maxPending) {
+    RespHandler(RespCommands commands, NodeMetrics metrics, int maxPending, long maxPendingBytes) {
         this.commands = commands;
         this.metrics = metrics;
         this.maxPending = maxPending;
+        this.maxPendingBytes = maxPendingBytes;
     }
 
     @Override
@@ -57,6 +63,8 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         var cmd = (RespCommand) msg;
+        for (byte[] a : cmd.args()) slot.bytes += a.length + 16;
+        pendingBytes += slot.bytes;
         String raw = cmd.name();
         String name = commands.knows(raw) ? raw : "UNKNOWN";
         if (name.equals("QUIT")) slot.closeAfter = true;
@@ -65,7 +73,24 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
             if (ctx.executor().inEventLoop()) finish(slot, reply, t, name, start);
             else ctx.executor().execute(() -> finish(slot, reply, t, name, start));
         });
-        if (slots.size() >= maxPending) ctx.channel().config().setAutoRead(false);
+        updateReading();
+    }
+
+    /** Pauses reading when full; resumes once half drained and the client reads its answers again. */
+    private void updateReading() {
+        var config = ctx.channel().config();
+        boolean writable = ctx.channel().isWritable();
+        if (config.isAutoRead()) {
+            if (slots.size() >= maxPending || pendingBytes >= maxPendingBytes || !writable) config.setAutoRead(false);
+        } else if (slots.size() <= maxPending / 2 && pendingBytes <= maxPendingBytes / 2 && writable) {
+            config.setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!closing) updateReading();
+        ctx.fireChannelWritabilityChanged();
     }
 
     private void finish(Slot slot, ByteBuf reply, Throwable t, String name, long start) {
@@ -74,6 +99,8 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         slot.reply = reply != null ? reply : RespCommands.errorReply(ctx.alloc(), t);
+        pendingBytes += slot.reply.readableBytes() - slot.bytes;
+        slot.bytes = slot.reply.readableBytes();
         boolean ok = slot.reply.readableBytes() == 0 || slot.reply.getByte(slot.reply.readerIndex()) != '-';
         timers.computeIfAbsent(name, n -> metrics.timer("resp", n.toLowerCase(Locale.ROOT))).record(ok, System.nanoTime() - start);
         if (slot == slots.peek()) drain();
@@ -83,6 +110,7 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
         boolean wrote = false;
         while (!slots.isEmpty() && slots.peek().reply != null) {
             Slot s = slots.poll();
+            pendingBytes -= s.bytes;
             wrote = true;
             if (s.closeAfter) {
                 dead = true;
@@ -94,9 +122,7 @@ final class RespHandler extends ChannelInboundHandlerAdapter {
             ctx.write(s.reply, ctx.voidPromise());
         }
         if (wrote) ctx.flush();
-        if (!ctx.channel().config().isAutoRead() && slots.size() < maxPending / 2) {
-            ctx.channel().config().setAutoRead(true);
-        }
+        if (!closing) updateReading();
     }
 
     @Override

@@ -74,13 +74,15 @@ public final class ShardEngine {
 
     /**
      * Runs a batch of independent operations in order. Consecutive unconditional puts are written as
-     * one RocksDB write batch (one WAL write: group commit); any other operation first flushes them,
-     * so every operation sees the ones before it.
+     * one RocksDB write batch (one WAL write: group commit) of up to about
+     * {@link Limits#REPLICATION_CHUNK_BYTES}, so that its log record stays small; any other operation
+     * first flushes them, so every operation sees the ones before it.
      */
     public List<OpResult> executeAll(List<Op> ops) {
         var results = new OpResult[ops.size()];
         var group = new ArrayList<Integer>();
         var mutations = new ArrayList<Mutation>();
+        long groupBytes = 0;
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             if (op.getOpCase() == Op.OpCase.PUT && op.getPut().getCondition() == PutCondition.ALWAYS) {
@@ -93,12 +95,18 @@ public final class ShardEngine {
                     results[i] = OpResult.newBuilder().setError(e.toProto()).build();
                     continue;
                 }
+                if (groupBytes >= Limits.REPLICATION_CHUNK_BYTES || group.size() >= limits.maxMultiKeys()) {
+                    writeGroup(group, mutations, results);
+                    groupBytes = 0;
+                }
                 mutations.add(Mutation.put(StorageKeys.encode(put.getKey().toByteArray()),
                         new StoredValue(put.getValue().toByteArray(), put.getExpireAtMs()).encode()));
                 group.add(i);
+                groupBytes += put.getKey().size() + put.getValue().size() + 32;
                 continue;
             }
             writeGroup(group, mutations, results);
+            groupBytes = 0;
             results[i] = execute(op);
         }
         writeGroup(group, mutations, results);
@@ -265,11 +273,16 @@ public final class ShardEngine {
         return WriteBatchResponse.newBuilder().setApplied(puts).setDeleted(deletes).build();
     }
 
-    /** Streams the live entries of a ring range in chunks of at most chunkSize. */
-    public void scan(RingRange range, int limit, boolean keysOnly, int chunkSize, Consumer<List<KeyValue>> sink) {
+    /**
+     * Streams the live entries of a ring range in chunks of at most chunkSize entries and about
+     * chunkBytes (a larger entry goes alone).
+     */
+    public void scan(RingRange range, int limit, boolean keysOnly, int chunkSize, long chunkBytes,
+            Consumer<List<KeyValue>> sink) {
         long now = clockMs.getAsLong();
         var chunk = new ArrayList<KeyValue>(chunkSize);
         int[] sent = {0};
+        long[] bytes = {0};
         for (byte[][] interval : StorageKeys.intervals(range)) {
             store.scan(interval[0], interval[1], (k, raw) -> {
                 StoredValue v = StoredValue.decode(raw);
@@ -277,11 +290,14 @@ public final class ShardEngine {
                 var kv = KeyValue.newBuilder().setKey(ByteString.copyFrom(StorageKeys.userKey(k)))
                         .setExpireAtMs(v.expireAtMs());
                 if (!keysOnly) kv.setValue(ByteString.copyFrom(v.value()));
-                chunk.add(kv.build());
+                var entry = kv.build();
+                chunk.add(entry);
                 sent[0]++;
-                if (chunk.size() >= chunkSize) {
+                bytes[0] += entry.getSerializedSize() + 8;
+                if (chunk.size() >= chunkSize || bytes[0] >= chunkBytes) {
                     sink.accept(List.copyOf(chunk));
                     chunk.clear();
+                    bytes[0] = 0;
                 }
                 return limit <= 0 || sent[0] < limit;
             });

@@ -1,6 +1,5 @@
 package io.limedb.node.shard;
 
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.limedb.api.v1.DeleteRequest;
 import io.limedb.api.v1.DeleteResponse;
@@ -26,10 +25,13 @@ import io.limedb.api.v1.WriteBatchResponse;
 import io.limedb.core.ring.RingRange;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.metrics.NodeMetrics;
+import io.limedb.node.net.PacedStream;
 import io.limedb.node.replication.ShardReplication;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -39,6 +41,13 @@ import java.util.function.Supplier;
  */
 public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     private static final int SCAN_CHUNK = 512;
+    private static final long SCAN_CHUNK_BYTES = 4 << 20;
+    // Scans wait for slow clients, so they run here rather than on the event loops.
+    private final ExecutorService scans = Executors.newCachedThreadPool(r -> {
+        var t = new Thread(r, "shard-scan");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final ShardEngine engine;
     private final ShardReplication replication;
@@ -238,19 +247,26 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         });
     }
 
+    /**
+     * Streams a ring range in chunks of at most {@link #SCAN_CHUNK} entries and about
+     * {@link #SCAN_CHUNK_BYTES}, off the event loop, each sent when the client can take it; stops
+     * when the client cancels. A client must accept messages of SCAN_CHUNK_BYTES plus one largest entry.
+     */
     @Override
     public void scan(ScanRequest req, StreamObserver<ScanChunk> out) {
-        var server = (ServerCallStreamObserver<ScanChunk>) out;
-        try {
-            engine.scan(new RingRange(req.getStartExclusive(), req.getEndInclusive()), req.getLimit(),
-                    req.getKeysOnly(), SCAN_CHUNK, chunk -> {
-                        if (server.isCancelled()) throw new IllegalStateException("scan cancelled by the client");
-                        out.onNext(ScanChunk.newBuilder().addAllEntries(chunk).build());
-                    });
-            out.onCompleted();
-        } catch (RuntimeException e) {
-            out.onError(ShardEngine.translate(e).toStatus());
-        }
+        var paced = new PacedStream<>(out);
+        scans.execute(() -> {
+            try {
+                engine.scan(new RingRange(req.getStartExclusive(), req.getEndInclusive()), req.getLimit(),
+                        req.getKeysOnly(), SCAN_CHUNK, SCAN_CHUNK_BYTES,
+                        chunk -> paced.send(ScanChunk.newBuilder().addAllEntries(chunk).build()));
+                paced.complete();
+            } catch (PacedStream.CancelledException e) {
+                // the client went away: stop reading
+            } catch (RuntimeException e) {
+                paced.fail(ShardEngine.translate(e).toStatus());
+            }
+        });
     }
 
     @Override

@@ -152,10 +152,23 @@ class ShardEngineTest {
         }
         var seen = new ArrayList<String>();
         for (RingRange r : ring.ranges().get("shard-1")) {
-            engine.scan(r, 0, false, 7, chunk -> chunk.stream().map(KeyValue::getKey)
+            engine.scan(r, 0, false, 7, Long.MAX_VALUE, chunk -> chunk.stream().map(KeyValue::getKey)
                     .map(ByteString::toStringUtf8).forEach(seen::add));
         }
         assertThat(seen).containsExactlyInAnyOrderElementsOf(mine);
+    }
+
+    @Test
+    void scanChunksAreBoundedByBytesWithAtLeastOneEntryEach() {
+        for (int i = 0; i < 20; i++) engine.put(put("s" + i, "v".repeat(30), 0, PutCondition.ALWAYS));
+        var chunks = new ArrayList<List<KeyValue>>();
+        engine.scan(new RingRange(0, 0), 0, false, 1000, 100, chunks::add);
+        assertThat(chunks.stream().mapToInt(List::size).sum()).isEqualTo(20);
+        // An entry is ~40 bytes: a chunk closes once it reaches 100 bytes, so at most 3 entries.
+        assertThat(chunks).allSatisfy(c -> assertThat(c).hasSizeBetween(1, 3));
+        var single = new ArrayList<List<KeyValue>>();
+        engine.scan(new RingRange(0, 0), 0, false, 1000, 1, single::add);
+        assertThat(single).hasSize(20).allSatisfy(c -> assertThat(c).hasSize(1));
     }
 
     @Test
