@@ -98,4 +98,45 @@ class ReplicationLogTest {
             assertThat(log.append(4, List.of(Mutation.put(b("z"), b("v"))))).isEqualTo(501);
         }
     }
+
+    @Test
+    void theInMemoryCacheIsBoundedByBytesAndOlderRecordsAreReadFromRocksDb() {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            var log = new ReplicationLog(store, 1000, 3 << 20); // 3 MiB
+            log.raiseEpoch(1);
+            byte[] big = new byte[1 << 20];
+            for (int i = 0; i < 10; i++) {
+                big[0] = (byte) i;
+                log.append(1, List.of(Mutation.put(b("big" + i), big.clone())));
+                assertThat(log.cached()[1]).isLessThanOrEqualTo(3 << 20);
+            }
+            assertThat(log.cached()[0]).isEqualTo(2); // two records of just over 1 MiB fit in 3 MiB, not three
+            // Every record is still readable: the newest from memory, the older ones from RocksDB.
+            for (int from = 1; from <= 10; from++) {
+                var r = log.read(from, 1, 64 << 20);
+                assertThat(r).singleElement().satisfies(rec -> assertThat(rec.getSeq()).isEqualTo((long) rec.getMutations(0)
+                        .getValue().byteAt(0) + 1));
+            }
+            assertThat(log.read(1, 100, 1)).hasSize(1); // at least one record, even past maxBytes
+            // A record larger than the whole cache is not kept, and still read.
+            log.append(1, List.of(Mutation.put(b("huge"), new byte[4 << 20])));
+            assertThat(log.cached()).containsExactly(0, 0);
+            assertThat(log.read(11, 10, 1 << 20)).extracting(r -> r.getSeq()).containsExactly(11L);
+            log.trim(1);
+            assertThat(log.cached()).containsExactly(0, 0);
+        }
+    }
+
+    @Test
+    void theCacheIsBoundedByCountAsWell() {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            var log = new ReplicationLog(store, 5, 1 << 20);
+            for (int i = 0; i < 12; i++) log.append(1, List.of(Mutation.put(b("k" + i), b("v"))));
+            assertThat(log.cached()[0]).isEqualTo(5);
+            assertThat(log.read(1, 100, 1 << 20)).hasSize(12);
+            log.truncateAfter(10, List.of());
+            assertThat(log.cached()[0]).isEqualTo(3); // records 8..10
+            assertThat(log.read(8, 100, 1 << 20)).extracting(r -> r.getSeq()).containsExactly(8L, 9L, 10L);
+        }
+    }
 }

@@ -128,6 +128,39 @@ class RespDecoderTest {
     }
 
     @Test
+    void aCommandPastItsByteLimitIsRefusedAsItsHeaderIsReadBeforeThePayloadArrives() {
+        var limited = new EmbeddedChannel(new RespDecoder(100, MAX_BULK, 64));
+        // 4 (*3) + 9 ($3 SET) + 7 ($1 k) = 20 bytes so far; a declared 40-byte bulk makes 20 + 5 + 42 = 67 > 64.
+        limited.writeInbound(Unpooled.copiedBuffer("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$40\r\n", StandardCharsets.US_ASCII));
+        Object first = limited.readInbound();
+        assertThat(first).isEqualTo(new RespDecoder.ProtocolError("command too large: 67 bytes or more, limit 64 bytes"));
+        // Whatever follows (the payload, later commands) is ignored.
+        limited.writeInbound(Unpooled.copiedBuffer("x".repeat(40) + "\r\n*1\r\n$4\r\nPING\r\n", StandardCharsets.US_ASCII));
+        assertThat((Object) limited.readInbound()).isNull();
+    }
+
+    @Test
+    void manySmallArgumentsAddUpToTheCommandLimit() {
+        var limited = new EmbeddedChannel(new RespDecoder(1000, MAX_BULK, 100));
+        var cmd = new StringBuilder("*50\r\n$4\r\nMGET\r\n");
+        for (int i = 0; i < 49; i++) cmd.append("$1\r\na\r\n"); // 7 bytes each
+        limited.writeInbound(Unpooled.copiedBuffer(cmd, StandardCharsets.US_ASCII));
+        Object out = limited.readInbound();
+        assertThat(out).isInstanceOf(RespDecoder.ProtocolError.class);
+        assertThat(((RespDecoder.ProtocolError) out).message()).startsWith("command too large: ").endsWith("limit 100 bytes");
+    }
+
+    @Test
+    void commandsAtTheByteLimitAreAcceptedOneAfterAnother() {
+        String set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\n0123456789\r\n"; // 37 bytes
+        assertThat(set).hasSize(37);
+        var limited = new EmbeddedChannel(new RespDecoder(100, MAX_BULK, 37));
+        limited.writeInbound(Unpooled.copiedBuffer(set + set + set, StandardCharsets.US_ASCII));
+        for (int i = 0; i < 3; i++) assertThat(strings(limited.readInbound())).containsExactly("SET", "k", "0123456789");
+        assertThat((Object) limited.readInbound()).isNull();
+    }
+
+    @Test
     void bulkAtTheLimitIsAccepted() {
         String v = "v".repeat(MAX_BULK);
         feed("*2\r\n$4\r\nECHO\r\n$" + MAX_BULK + "\r\n" + v + "\r\n");
