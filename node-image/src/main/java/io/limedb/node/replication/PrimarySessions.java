@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 final class PrimarySessions {
     private static final Logger LOG = LoggerFactory.getLogger(PrimarySessions.class);
     private static final int MAX_RECORDS = 512;
-    private static final long MAX_BYTES = 4 << 20;
+    private static final long MAX_BYTES = io.limedb.node.config.Limits.REPLICATION_CHUNK_BYTES; // the replica's inbound limit allows this plus one record
 
     private final ShardReplication replication;
     private final ReplicationLog log;
