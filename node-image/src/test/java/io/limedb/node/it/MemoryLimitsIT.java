@@ -59,8 +59,10 @@ class MemoryLimitsIT {
 
     @Test
     void largestValuesReplicateAndAReplicaThatLostItsDataCopiesThemInASnapshot() throws Exception {
-        // A log that keeps 2 records: a replica that lost its data must copy a snapshot.
-        var spec = TestCluster.spec(dir, 1, 3, "sync", 2, List.of("--replication.log.retain=2"));
+        // A log that keeps 2 records: a replica that lost its data must copy a snapshot. Deadlines fit
+        // 16 MiB writes replicated twice on a busy 2-core machine.
+        var spec = TestCluster.spec(dir, 1, 3, "sync", 2, List.of("--replication.log.retain=2",
+                "--rpc.deadline.ms=30000", "--replication.ack.timeout.ms=20000"));
         try (LocalCluster cluster = new LocalCluster(spec, TestCluster.jar())) {
             cluster.start(Duration.ofSeconds(60));
             var primary = cluster.controller().primary(0);
@@ -189,6 +191,63 @@ class MemoryLimitsIT {
             try (var j = new Jedis("127.0.0.1", spec.coordinatorResp())) {
                 assertThat(j.get("a")).isNull(); // nothing of the refused MSET was written
                 assertThat(j.get("after")).isEqualTo("flood");
+            }
+        }
+    }
+
+    @Test
+    void aConnectionStopsBeingReadWhileTooManyBytesAwaitAnswers() throws Exception {
+        int pendingLimit = 4 * MiB, commands = 100;
+        var spec = TestCluster.spec(dir, 1, List.of("--limits.resp.pending.bytes=" + pendingLimit, "--rpc.deadline.ms=60000"));
+        try (LocalCluster cluster = new LocalCluster(spec, TestCluster.jar())) {
+            cluster.start(Duration.ofSeconds(60));
+            var shard = cluster.shard(0);
+            byte[] value = new byte[MiB];
+            Arrays.fill(value, (byte) 'p');
+            try (var s = new Socket("127.0.0.1", spec.coordinatorResp())) {
+                s.setSoTimeout(60_000);
+                cluster.pause(shard); // nothing gets answered: every command stays pending
+                long[] written = {0};
+                var writer = Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        OutputStream out = s.getOutputStream();
+                        for (int i = 0; i < commands; i++) {
+                            out.write(("*3\r\n$3\r\nSET\r\n$6\r\np:" + (1000 + i) + "\r\n$" + MiB + "\r\n")
+                                    .getBytes(StandardCharsets.US_ASCII));
+                            for (int off = 0; off < MiB; off += 64 * 1024) {
+                                out.write(value, off, 64 * 1024);
+                                synchronized (written) {
+                                    written[0] += 64 * 1024;
+                                }
+                            }
+                            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                        }
+                        out.flush();
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                Thread.sleep(4000);
+                long stalledAt;
+                synchronized (written) {
+                    stalledAt = written[0];
+                }
+                // The coordinator holds about pendingLimit; the rest waits in socket buffers or the client.
+                assertThat(stalledAt).as("bytes the client could write").isLessThan(40L * MiB);
+                assertThat(writer.isAlive()).isTrue();
+                try (var j = new Jedis("127.0.0.1", spec.coordinatorResp())) {
+                    assertThat(j.ping()).isEqualTo("PONG"); // other connections are served meanwhile
+                }
+                cluster.resume(shard);
+                writer.join(60_000);
+                assertThat(writer.isAlive()).isFalse();
+                byte[] replies = s.getInputStream().readNBytes(commands * 5);
+                assertThat(new String(replies, StandardCharsets.US_ASCII)).isEqualTo("+OK\r\n".repeat(commands));
+                System.out.printf("MEMORY-LIMITS pending: the client could write %d MiB of %d MiB while nothing was answered%n",
+                        stalledAt / MiB, commands);
+            }
+            try (var j = new Jedis("127.0.0.1", spec.coordinatorResp())) {
+                assertThat(j.get(key("p:" + (1000 + commands - 1)))).isEqualTo(value);
             }
         }
     }
