@@ -45,7 +45,7 @@ class SnapshotStreamTest {
     @BeforeEach
     void primaryWithData() throws Exception {
         store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults());
-        replication = new ShardReplication("m-0", store, new ReplicationSettings(ReplicationSettings.Mode.ASYNC, 1, 5000,
+        replication = new ShardReplication("m-0", store, new ReplicationSettings(io.limedb.core.topology.ReplicationMode.ASYNC, 1, 5000,
                 2000, 1000, 1000, Limits.defaults().maxReplicationMessageBytes()));
         replication.promote(1);
         for (int i = 0; i < ENTRIES; i++) replication.write(List.of(Mutation.put(key(i), value(i))));
