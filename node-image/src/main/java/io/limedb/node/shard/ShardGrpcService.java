@@ -257,9 +257,18 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         var paced = new PacedStream<>(out);
         scans.execute(() -> {
             try {
+                // Served like a read on the primary: under its lease, and never showing a value before
+                // it is committed (each chunk waits for the commit of the pending writes it saw).
+                boolean checked = !req.getReplicaRead();
+                if (checked) replication.checkDirect(true);
                 engine.scan(new RingRange(req.getStartExclusive(), req.getEndInclusive()), req.getLimit(),
-                        req.getKeysOnly(), SCAN_CHUNK, SCAN_CHUNK_BYTES,
-                        chunk -> paced.send(ScanChunk.newBuilder().addAllEntries(chunk).build()));
+                        req.getKeysOnly(), SCAN_CHUNK, SCAN_CHUNK_BYTES, chunk -> {
+                            if (checked) {
+                                awaitCommitted(chunk);
+                                replication.checkDirect(true);
+                            }
+                            paced.send(ScanChunk.newBuilder().addAllEntries(chunk).build());
+                        });
                 paced.complete();
             } catch (PacedStream.CancelledException e) {
                 // the client went away: stop reading
@@ -267,6 +276,20 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
                 paced.fail(ShardEngine.translate(e).toStatus());
             }
         });
+    }
+
+    /** Blocks (on a scan thread) until every write pending on these entries' keys is committed. */
+    private void awaitCommitted(List<io.limedb.api.v1.KeyValue> chunk) {
+        if (!replication.hasPending()) return;
+        long waitFor = 0;
+        for (var kv : chunk) {
+            waitFor = Math.max(waitFor, replication.pendingSeq(io.limedb.node.storage.StorageKeys.encode(kv.getKey().toByteArray())));
+        }
+        try {
+            replication.awaitCommit(waitFor).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw LimeException.of(e);
+        }
     }
 
     @Override

@@ -528,13 +528,12 @@ class ReplicationProtocolIT {
     }
 
     /**
-     * BUG (invariants 1 and 2, and the README's "nobody sees an uncommitted value"): the Shard
-     * service's Scan checks neither role, lease nor commit. It shows a write that is still waiting for
-     * its acknowledgement (which may yet be lost), and a deposed primary serves it from stale data
-     * after its lease ran out. A range migration that copies with Scan would copy both.
+     * Invariants 1 and 2: the Shard service's Scan is a read. It must not show a write that is still
+     * waiting for its acknowledgement (which may yet be lost), and a deposed primary must not serve
+     * it from stale data after its lease ran out; a range migration that copies with Scan relies on both.
      */
     @Test
-    void bugScanShowsUncommittedValuesAndIsServedByADeposedPrimary() throws Exception {
+    void scanShowsOnlyCommittedValuesAndOnlyUnderTheLease() throws Exception {
         Member p = member("p", 2);
         promote(p, 1);
         var silent = raw(p, "silent", 1);
@@ -859,18 +858,23 @@ class ReplicationProtocolIT {
         return Op.newBuilder().setGet(GetRequest.newBuilder().setKey(bytes(key))).build();
     }
 
-    /** Every live entry of the member's data, as sorted "key=value" strings (Scan has no role check). */
+    /** Every live entry of the member's data, as sorted "key=value" strings (a replica scan: any role). */
     private static List<String> scan(Member m) {
+        return scan(m, true);
+    }
+
+    private static List<String> scan(Member m, boolean replicaRead) {
         var out = new ArrayList<String>();
-        m.shard().scan(ScanRequest.newBuilder().build()).forEachRemaining(chunk -> chunk.getEntriesList()
+        m.shard().scan(ScanRequest.newBuilder().setReplicaRead(replicaRead).build()).forEachRemaining(chunk -> chunk.getEntriesList()
                 .forEach(kv -> out.add(kv.getKey().toStringUtf8() + "=" + kv.getValue().toStringUtf8())));
         out.sort(Comparator.naturalOrder());
         return out;
     }
 
+    /** A primary scan (committed values, under the lease), or the error code that refused it. */
     private static List<String> scanOrError(Member m) {
         try {
-            return scan(m);
+            return scan(m, false);
         } catch (StatusRuntimeException e) {
             String d = String.valueOf(e.getStatus().getDescription());
             return List.of(d.contains(":") ? d.substring(0, d.indexOf(':')) : d);
