@@ -6,11 +6,12 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.limedb.api.v1.GetRequest;
+import io.limedb.api.v1.IncrementRequest;
 import io.limedb.api.v1.KVGrpc;
+import io.limedb.api.v1.MultiGetRequest;
 import io.limedb.api.v1.PutRequest;
 import io.limedb.testkit.history.History;
 import io.limedb.testkit.history.HistoryRecorder;
-import io.limedb.testkit.history.OpKind;
 import io.limedb.testkit.history.Operation;
 import io.limedb.testkit.history.Outcome;
 import java.util.ArrayList;
@@ -22,19 +23,29 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Clients of a fault test: each inserts keys of its own (the set workload) and writes and reads a
- * few shared registers (the linearizability workload), through the coordinator's gRPC API, and
- * records every operation with its outcome: ok, fail (the error says it was not applied) or unknown.
+ * Clients of a fault test, through the coordinator's gRPC API: each inserts keys of its own (the set
+ * workload) and writes and reads a few shared registers (the linearizability workload); a few more
+ * increment a few shared counters. Every operation is recorded with its outcome: ok, fail (the status
+ * code says it was not applied) or unknown.
  */
 final class Workload implements AutoCloseable {
+    static final int COUNTER_CLIENTS = 3;
+    static final int COUNTERS = 3;
+    private static final long DEADLINE_MS = 2000;
+    private static final int READ_BACK_BATCH = 500;
+
     private final ManagedChannel channel;
     private final int clients;
     private final int registers;
+    private final boolean setsOnly;
     final HistoryRecorder sets = new HistoryRecorder();
     final HistoryRecorder regs = new HistoryRecorder();
+    /** Increments, each a write of its delta to the counter's key. */
+    final HistoryRecorder counters = new HistoryRecorder();
     private final AtomicBoolean running = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
-    private final boolean setsOnly;
+    private volatile long startNanos;
+    private volatile long stopNanos;
 
     Workload(int coordinatorGrpcPort, int clients, int registers, boolean setsOnly) {
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", coordinatorGrpcPort).usePlaintext().build();
@@ -43,17 +54,39 @@ final class Workload implements AutoCloseable {
         this.setsOnly = setsOnly;
     }
 
+    static String register(int i) {
+        return "reg:" + i;
+    }
+
     void start() {
+        startNanos = System.nanoTime();
         running.set(true);
         for (int c = 0; c < clients; c++) {
             int client = c;
             threads.add(Thread.ofPlatform().name("client-" + c).start(() -> run(client)));
         }
+        for (int c = clients; c < clients + COUNTER_CLIENTS; c++) {
+            int client = c;
+            threads.add(Thread.ofPlatform().name("counter-client-" + c).start(() -> runCounter(client)));
+        }
     }
 
     void stop() throws InterruptedException {
-        running.set(false);
+        if (running.getAndSet(false)) stopNanos = System.nanoTime();
         for (Thread t : threads) t.join(10_000);
+    }
+
+    long startNanos() {
+        return startNanos;
+    }
+
+    /** When the clients were told to stop; now if they are still running. */
+    long stopNanos() {
+        return running.get() || stopNanos == 0 ? System.nanoTime() : stopNanos;
+    }
+
+    List<History> histories() {
+        return List.of(sets.snapshot(), regs.snapshot(), counters.snapshot());
     }
 
     private void run(int client) {
@@ -66,30 +99,54 @@ final class Workload implements AutoCloseable {
                 String key = "set:" + client + ":" + (n++);
                 write(kv, sets.write(client, key, "v" + n), key, "v" + n);
             } else if (dice == 2) {
-                String key = "reg:" + rnd.nextInt(registers);
+                String key = register(rnd.nextInt(registers));
                 String value = client + "." + (n++);
                 write(kv, regs.write(client, key, value), key, value);
             } else {
-                String key = "reg:" + rnd.nextInt(registers);
+                String key = register(rnd.nextInt(registers));
                 var p = regs.read(client, key);
                 try {
-                    var r = kv.withDeadlineAfter(2, TimeUnit.SECONDS).get(GetRequest.newBuilder().setKey(ByteString.copyFromUtf8(key)).build());
+                    var r = kv.withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS).get(GetRequest.newBuilder().setKey(ByteString.copyFromUtf8(key)).build());
                     p.ok(r.getFound() ? r.getValue().toStringUtf8() : null);
                 } catch (StatusRuntimeException e) {
                     p.fail(); // a read that returned nothing tells nothing
                 }
             }
+            if (!pause(1)) return;
+        }
+    }
+
+    private void runCounter(int client) {
+        var kv = KVGrpc.newBlockingStub(channel);
+        var rnd = ThreadLocalRandom.current();
+        while (running.get()) {
+            String key = "ctr:" + rnd.nextInt(COUNTERS);
+            var p = counters.write(client, key, "1");
             try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                return;
+                kv.withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS).increment(IncrementRequest.newBuilder()
+                        .setKey(ByteString.copyFromUtf8(key)).setDelta(1).build());
+                p.ok();
+            } catch (StatusRuntimeException e) {
+                if (definitelyNotApplied(e)) p.fail();
+                else p.unknown();
             }
+            if (!pause(2)) return;
+        }
+    }
+
+    private static boolean pause(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
     private static void write(KVGrpc.KVBlockingStub kv, HistoryRecorder.Pending p, String key, String value) {
         try {
-            kv.withDeadlineAfter(2, TimeUnit.SECONDS).put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))
+            kv.withDeadlineAfter(DEADLINE_MS, TimeUnit.MILLISECONDS).put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))
                     .setValue(ByteString.copyFromUtf8(value)).build());
             p.ok();
         } catch (StatusRuntimeException e) {
@@ -98,29 +155,57 @@ final class Workload implements AutoCloseable {
         }
     }
 
-    /** Errors that promise the write did not happen; anything else may have applied it. */
+    /**
+     * Whether an error promises the request was not applied, by its status code alone (see
+     * {@code ErrorCode}): UNKNOWN, DEADLINE_EXCEEDED (the server's or this client's deadline) and
+     * INTERNAL mean the outcome is unknown; every other code means not applied.
+     */
     static boolean definitelyNotApplied(StatusRuntimeException e) {
-        String d = String.valueOf(e.getStatus().getDescription());
-        if (d.contains("may or may not")) return false;
-        return d.startsWith("NOT_ENOUGH_REPLICAS") && d.contains("nothing was written")
-                || d.startsWith("NOT_PRIMARY") || d.startsWith("STALE_EPOCH")
-                || e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT;
+        return definitelyNotApplied(e.getStatus().getCode());
+    }
+
+    static boolean definitelyNotApplied(Status.Code code) {
+        return switch (code) {
+            case OK -> throw new IllegalArgumentException("OK is not an error");
+            case UNKNOWN, DEADLINE_EXCEEDED, INTERNAL -> false;
+            default -> true;
+        };
     }
 
     /** Every key the set workload tried, read back (retrying until the cluster answers). */
     Map<String, String> readBackSets(long timeoutMs) throws InterruptedException {
+        var keys = new ArrayList<String>();
+        for (Operation op : sets.snapshot().operations()) keys.add(op.key());
+        return readBack(keys, timeoutMs);
+    }
+
+    /** Each counter's value (0 when absent), read back. */
+    Map<String, Long> readBackCounters(long timeoutMs) throws InterruptedException {
+        var keys = new ArrayList<String>();
+        for (int i = 0; i < COUNTERS; i++) keys.add("ctr:" + i);
+        var out = new HashMap<String, Long>();
+        readBack(keys, timeoutMs).forEach((k, v) -> out.put(k, Long.parseLong(v)));
+        return out;
+    }
+
+    private Map<String, String> readBack(List<String> keys, long timeoutMs) throws InterruptedException {
         var kv = KVGrpc.newBlockingStub(channel);
         var out = new HashMap<String, String>();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        for (Operation op : sets.snapshot().operations()) {
+        for (int from = 0; from < keys.size(); from += READ_BACK_BATCH) {
+            var batch = keys.subList(from, Math.min(keys.size(), from + READ_BACK_BATCH));
+            var req = MultiGetRequest.newBuilder();
+            batch.forEach(k -> req.addKeys(ByteString.copyFromUtf8(k)));
             while (true) {
                 try {
-                    var r = kv.withDeadlineAfter(2, TimeUnit.SECONDS).get(GetRequest.newBuilder()
-                            .setKey(ByteString.copyFromUtf8(op.key())).build());
-                    if (r.getFound()) out.put(op.key(), r.getValue().toStringUtf8());
+                    var r = kv.withDeadlineAfter(5, TimeUnit.SECONDS).multiGet(req.build());
+                    for (int i = 0; i < batch.size(); i++) {
+                        var v = r.getValues(i);
+                        if (v.getFound()) out.put(batch.get(i), v.getValue().toStringUtf8());
+                    }
                     break;
                 } catch (StatusRuntimeException e) {
-                    if (System.nanoTime() > deadline) throw new IllegalStateException("cannot read back " + op.key(), e);
+                    if (System.nanoTime() > deadline) throw new IllegalStateException("cannot read back " + batch.get(0) + "...", e);
                     Thread.sleep(100);
                 }
             }
@@ -128,13 +213,12 @@ final class Workload implements AutoCloseable {
         return out;
     }
 
-    /** Return time of the first acknowledged write that returned after the given instant. */
+    /** Return time of the first acknowledged write invoked after the given instant; MAX_VALUE if none. */
     long firstAckAfter(long nanos) {
         long best = Long.MAX_VALUE;
-        for (History h : List.of(sets.snapshot(), regs.snapshot())) {
+        for (History h : histories()) {
             for (Operation op : h.operations()) {
-                if (op.kind() == OpKind.WRITE && op.outcome() == Outcome.OK && op.returnNanos() > nanos
-                        && op.invokeNanos() > nanos) {
+                if (op.mutates() && op.outcome() == Outcome.OK && op.invokeNanos() > nanos) {
                     best = Math.min(best, op.returnNanos());
                 }
             }
@@ -142,7 +226,7 @@ final class Workload implements AutoCloseable {
         return best;
     }
 
-    /** Acknowledged writes whose return time lies in [from, to). */
+    /** Acknowledged set writes whose return time lies in [from, to). */
     long acknowledgedBetween(long from, long to) {
         long n = 0;
         for (Operation op : sets.snapshot().operations()) {
