@@ -58,8 +58,21 @@ abstract class FaultHarness {
         if (cluster != null) {
             for (var p : cluster.all()) if (p.alive()) cluster.resume(p);
             cluster.close();
+            keepLogs();
         }
         if (mesh != null) mesh.close();
+    }
+
+    /** The processes' logs outlive the temporary directory, next to the report. */
+    private void keepLogs() throws java.io.IOException {
+        var to = FaultReport.file().toAbsolutePath().resolveSibling(
+                FaultReport.file().getFileName().toString().replace(".txt", "") + "-logs").resolve(report.scenario());
+        java.nio.file.Files.createDirectories(to);
+        for (var p : cluster.all()) {
+            if (java.nio.file.Files.exists(p.log())) {
+                java.nio.file.Files.copy(p.log(), to.resolve(p.log().getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     /** Starts the cluster (with a proxy on every link if asked) and the workload. */
@@ -68,7 +81,9 @@ abstract class FaultHarness {
         cluster = new LocalCluster(spec, TestClusterAccess.jar());
         if (proxies) mesh = ProxyMesh.install(cluster);
         cluster.controllerSettings(LocalController.Settings.from(spec).withRestartDelay(restartDelayMs));
+        long t0 = System.nanoTime();
         cluster.start(Duration.ofSeconds(60));
+        report.line("cluster up in " + ms(System.nanoTime() - t0) + " ms (" + mode + (proxies ? ", a proxy on every link" : "") + ")");
         workload = new Workload(spec.coordinatorGrpc(), CLIENTS, REGISTERS, mode.equals("async"));
         workload.start();
     }
@@ -95,9 +110,11 @@ abstract class FaultHarness {
     Checked stopAndCheck(boolean registers, long faultNanos) throws Exception {
         if (stale != null) stale.stop();
         workload.stop();
+        long t0 = System.nanoTime();
         var set = SetChecker.check(workload.sets.snapshot(), workload.readBackSets(60_000));
         var counters = CounterChecker.check(workload.counters.snapshot(), workload.readBackCounters(60_000));
         var lin = registers ? new LinearizabilityChecker().check(workload.regs.snapshot()) : null;
+        report.line("read back and checked in " + ms(System.nanoTime() - t0) + " ms");
         if (stale != null) report.line(stale.summary());
         var figures = report.summarize(workload, set, lin, counters, failovers(), faultNanos);
         return new Checked(set, lin, counters, figures);

@@ -137,7 +137,7 @@ class PartitionFaultIT extends FaultHarness {
 
     /** Checks, reports what the deposed primary did after the fence, and asserts. */
     private void verify(Run run, boolean failoverExpected) throws Exception {
-        var c = stopAndCheck(true, run.faultNanos());
+        stale.stop();
         long staleAcked = 0, commitsAfterFence = 0;
         if (run.deposed()) {
             long fenced = run.failover().promotedNanos();
@@ -151,6 +151,7 @@ class PartitionFaultIT extends FaultHarness {
             report.line(run.failover() == null ? "no failover: " + run.old().name() + " stayed primary at epoch " + run.oldEpoch()
                     : "failover of another member: " + run.failover());
         }
+        var c = stopAndCheck(true, run.faultNanos());
         var soft = new SoftAssertions();
         assertSafe(soft, c);
         soft.assertThat(run.settled()).as("the shard settled after healing").isTrue();
