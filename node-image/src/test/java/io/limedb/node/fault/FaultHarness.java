@@ -77,7 +77,9 @@ abstract class FaultHarness {
 
     /** Starts the cluster (with a proxy on every link if asked) and the workload. */
     void up(String mode, long restartDelayMs, boolean proxies) throws Exception {
-        var spec = TestClusterAccess.spec(dir, 1, 3, mode, 2, List.of("--rpc.deadline.ms=1500"));
+        // Default deadlines: the coordinator's (rpc.deadline.ms) outlasts the replication ack timeout, and
+        // the clients' outlasts the coordinator's, so each answer is the server's own verdict.
+        var spec = TestClusterAccess.spec(dir, 1, 3, mode, 2, List.of());
         cluster = new LocalCluster(spec, TestClusterAccess.jar());
         if (proxies) mesh = ProxyMesh.install(cluster);
         cluster.controllerSettings(LocalController.Settings.from(spec).withRestartDelay(restartDelayMs));

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Workload implements AutoCloseable {
     static final int COUNTER_CLIENTS = 3;
     static final int COUNTERS = 3;
-    private static final long DEADLINE_MS = 2000;
+    /** Longer than the coordinator's own deadline (rpc.deadline.ms, 3 s): clients hear the coordinator's verdict. */
+    private static final long DEADLINE_MS = 4000;
     private static final int READ_BACK_BATCH = 500;
 
     private final ManagedChannel channel;
