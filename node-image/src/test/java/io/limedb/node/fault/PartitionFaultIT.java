@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * Invariants 1, 2 and 5 under network partitions, with a proxy on every link ({@link ProxyMesh}): a
  * primary cut off from the controller and its replicas while the coordinator still reaches it; the
  * controller cut off from a healthy primary; replicas whose acknowledgements, or whose records, are
- * dropped one way. The first two with refused connections and with blackholes. Throughout, a
+ * dropped one way. The first two with refused connections and with blackholes. Until the heal, a
  * {@link StaleClient} keeps reading and writing the registers on the first primary at its first
  * epoch, as a coordinator whose topology stopped updating would.
  */
@@ -84,10 +84,19 @@ class PartitionFaultIT extends FaultHarness {
 
     /** How a partition went, seen from the primary it started with. */
     private record Run(NodeProcess old, long oldEpoch, long faultNanos, Failover failover, long commitAtFence,
-            long commitAtHeal, boolean settled) {
+            long commitAtHeal, long lastAtHeal, long discarded, boolean settled) {
         /** Whether a failover took the primary role from {@code old}. */
         boolean deposed() {
             return failover != null && failover.from().equals(old.name());
+        }
+
+        /**
+         * Records the old primary had committed (acknowledged) at the heal that are not in the new history:
+         * it rejoined keeping its log up to {@code lastAtHeal - discarded} only. -1 if not known.
+         */
+        long committedOutsideNewHistory() {
+            if (commitAtHeal < 0 || lastAtHeal < 0 || discarded < 0) return -1;
+            return Math.max(0, commitAtHeal - (lastAtHeal - discarded));
         }
     }
 
@@ -120,7 +129,10 @@ class PartitionFaultIT extends FaultHarness {
             }
             sleep(50);
         }
-        long commitAtHeal = commitSeq(old);
+        // The stale client stops before the heal: from here on nothing writes to the old primary, so
+        // whatever it drops when it rejoins was in its log at this point.
+        stale.stop();
+        var atHeal = status(old);
         mesh.healAll();
         long healed = System.nanoTime();
         report.line("healed " + ms(healed - fault) + " ms after the fault");
@@ -131,13 +143,14 @@ class PartitionFaultIT extends FaultHarness {
         }
         report.line(settled ? "settled " + ms(System.nanoTime() - healed) + " ms after healing"
                 : "NOT settled " + SETTLE_MS + " ms after healing: " + members());
+        var after = status(old);
         sleep(1500);
-        return new Run(old, oldEpoch, fault, failover, commitAtFence, commitAtHeal, settled);
+        return new Run(old, oldEpoch, fault, failover, commitAtFence, atHeal == null ? -1 : atHeal.getCommitSeq(),
+                atHeal == null ? -1 : atHeal.getLastSeq(), after == null ? -1 : after.getDiscardedRecords(), settled);
     }
 
     /** Checks, reports what the deposed primary did after the fence, and asserts. */
     private void verify(Run run, boolean failoverExpected) throws Exception {
-        stale.stop();
         long staleAcked = 0, commitsAfterFence = 0;
         if (run.deposed()) {
             long fenced = run.failover().promotedNanos();
@@ -147,7 +160,14 @@ class PartitionFaultIT extends FaultHarness {
                     + "acknowledged " + staleAcked + " direct writes at its old epoch, served " + stale.readsServedAfter(fenced)
                     + " direct reads; its commit seq " + run.commitAtFence() + " at the failover, " + run.commitAtHeal()
                     + " at the heal (" + commitsAfterFence + " records acknowledged after the fence)");
-        } else {
+        }
+        long outside = run.committedOutsideNewHistory();
+        if (run.discarded() > 0 || outside > 0) {
+            report.line(run.old().name() + " rejoined discarding " + run.discarded() + " record(s) after seq "
+                    + (run.lastAtHeal() - run.discarded()) + "; it had committed up to " + run.commitAtHeal() + ": "
+                    + outside + " acknowledged record(s) are not in the new primary's history");
+        }
+        if (!run.deposed()) {
             report.line(run.failover() == null ? "no failover: " + run.old().name() + " stayed primary at epoch " + run.oldEpoch()
                     : "failover of another member: " + run.failover());
         }
@@ -157,6 +177,7 @@ class PartitionFaultIT extends FaultHarness {
         soft.assertThat(run.settled()).as("the shard settled after healing").isTrue();
         soft.assertThat(staleAcked).as("writes the deposed primary acknowledged after the fence").isZero();
         soft.assertThat(commitsAfterFence).as("records the deposed primary committed after the fence").isZero();
+        soft.assertThat(outside).as("records the old primary committed that the new history lacks").isNotPositive();
         if (failoverExpected) soft.assertThat(run.deposed()).as("the isolated primary was replaced").isTrue();
         soft.assertAll();
     }
