@@ -98,8 +98,16 @@ abstract class FaultHarness {
         return cluster.members(0).stream().filter(m -> m != p).toList();
     }
 
-    List<LocalController.Failover> failovers() {
-        return cluster.controller().failovers();
+    /** A failover the controller carried out, as the fault tests see it (bootstraps left out). */
+    record Failover(String from, String to, long fromEpoch, long toEpoch, long detectedNanos, long promotedNanos,
+            long expectedLossRecords) {}
+
+    /** The controller's failovers so far, oldest first. */
+    List<Failover> failovers() {
+        return cluster.controller().failovers().stream().filter(f -> f.fromEpoch() > 0)
+                .map(f -> new Failover(f.from(), f.to(), f.fromEpoch(), f.toEpoch(), f.detectedNanos(), f.promotedNanos(),
+                        f.expectedLossRecords()))
+                .toList();
     }
 
     /**

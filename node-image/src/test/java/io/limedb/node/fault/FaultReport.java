@@ -1,6 +1,6 @@
 package io.limedb.node.fault;
 
-import io.limedb.node.dev.LocalController.Failover;
+import io.limedb.node.fault.FaultHarness.Failover;
 import io.limedb.testkit.check.Availability;
 import io.limedb.testkit.check.CounterReport;
 import io.limedb.testkit.check.LinearizabilityReport;

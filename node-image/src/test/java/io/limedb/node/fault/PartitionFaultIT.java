@@ -2,7 +2,6 @@ package io.limedb.node.fault;
 
 import io.limedb.node.dev.LocalCluster;
 import io.limedb.node.dev.LocalCluster.NodeProcess;
-import io.limedb.node.dev.LocalController.Failover;
 import io.limedb.testkit.net.FaultProxy.Mode;
 import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
