@@ -3,8 +3,15 @@ package io.limedb.node.config;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 
-/** Request size limits, enforced the same way in every protocol. */
-public record Limits(int maxKeyBytes, int maxValueBytes, int maxMultiKeys) {
+/**
+ * Request and reply size limits, enforced the same way in every protocol. {@code replyBytes} is the
+ * configured reply budget (0 = the largest that always fits, see {@link #replyBudgetBytes()}).
+ */
+public record Limits(int maxKeyBytes, int maxValueBytes, int maxMultiKeys, long replyBytes) {
+
+    public Limits(int maxKeyBytes, int maxValueBytes, int maxMultiKeys) {
+        this(maxKeyBytes, maxValueBytes, maxMultiKeys, 0);
+    }
 
     public static Limits defaults() {
         return new Limits(64 * 1024, 16 * 1024 * 1024, 100_000);
@@ -12,7 +19,21 @@ public record Limits(int maxKeyBytes, int maxValueBytes, int maxMultiKeys) {
 
     public static Limits from(NodeConfig c) {
         return new Limits(c.get(NodeConfig.MAX_KEY_BYTES), c.get(NodeConfig.MAX_VALUE_BYTES),
-                c.get(NodeConfig.MAX_MULTI_KEYS));
+                c.get(NodeConfig.MAX_MULTI_KEYS), c.get(NodeConfig.MAX_REPLY_BYTES));
+    }
+
+    /** Room a reply leaves for its framing (ids, tags, lengths) beyond the answers counted. */
+    private static final int REPLY_FRAMING_BYTES = 64 << 10;
+
+    /**
+     * Bytes of answers a shard puts in one reply (a batch, a multi-get). A batch stops reading once its
+     * answers reach it and may pass it by one value, so it is at most {@link #maxMessageBytes()} (what
+     * the coordinator accepts) minus one largest operation and some framing: 48 MiB - 129 KiB with
+     * the default limits. A smaller {@code limits.reply.bytes} is taken as it is, a larger one is capped.
+     */
+    public long replyBudgetBytes() {
+        long fits = maxMessageBytes() - maxOpBytes() - REPLY_FRAMING_BYTES;
+        return replyBytes > 0 ? Math.min(replyBytes, fits) : fits;
     }
 
     /** Bytes a batch of log records or snapshot entries aims at; one larger entry or record goes alone. */

@@ -67,6 +67,15 @@ public final class NodeConfig {
             "largest value accepted, in bytes");
     public static final ConfigKey<Integer> MAX_MULTI_KEYS = positiveInt("limits.multi.keys", 100_000,
             "most keys in one multi-key request (MGET, MSET, DEL, multi-get, batch write)");
+    public static final ConfigKey<Long> MAX_REPLY_BYTES = new ConfigKey<>("limits.reply.bytes", 0L,
+            "shard only: bytes of answers in one reply to a batch or a multi-get; a batch's remaining reads are "
+                    + "then refused with REPLY_FULL (not run: the coordinator sends them again at once) and a multi-get "
+                    + "fails with TOO_LARGE. 0 = the largest that always fits the coordinator's inbound limit "
+                    + "(48 MiB - 129 KiB with the default limits); larger values are capped at that", s -> {
+                        long v = Long.parseLong(s);
+                        if (v < 0) throw new IllegalArgumentException("must be >= 0 (0 = derived from the limits)");
+                        return v;
+                    });
     public static final ConfigKey<Integer> MAX_PIPELINE = positiveInt("limits.resp.pipeline", 10_000,
             "RESP: pipelined commands waiting for answers per connection before the server stops reading it");
     public static final ConfigKey<Integer> MAX_RESP_PENDING_BYTES = positiveInt("limits.resp.pending.bytes", 64 << 20,
@@ -107,7 +116,7 @@ public final class NodeConfig {
     public static final List<ConfigKey<?>> ALL = List.of(ROLE, NODE_ID, BIND_HOST, GRPC_PORT, HTTP_PORT, RESP_PORT,
             DATA_DIR, NET_TRANSPORT, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
             RPC_MAX_BATCH_OPS, RPC_MAX_BATCH_BYTES, RPC_MAX_QUEUED_BYTES, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES,
-            MAX_MULTI_KEYS, MAX_PIPELINE, MAX_RESP_PENDING_BYTES, MAX_RESP_COMMAND_BYTES, ROCKSDB_COMPRESSION,
+            MAX_MULTI_KEYS, MAX_REPLY_BYTES, MAX_PIPELINE, MAX_RESP_PENDING_BYTES, MAX_RESP_COMMAND_BYTES, ROCKSDB_COMPRESSION,
             ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
             LAG_MAX_MS, LEASE_MS, LOG_RETAIN, PARENT_PID);
 

@@ -108,8 +108,18 @@ public final class Coordinator {
      * been applied goes back to the client as "outcome unknown", so nothing is ever applied twice.
      */
     private CompletableFuture<OpResult> attempt(byte[] key, Op op, long startNanos, int n) {
-        return router.submit(key, op).thenApply(Coordinator::ok).exceptionallyCompose(t -> {
+        return answer(router.submit(key, op), key, op, startNanos, n);
+    }
+
+    /**
+     * An operation the shard did not run because the batch's reply was full (REPLY_FULL) is sent again at
+     * once, ahead of the link's queue, as often as it takes: every batch answers at least its first GET
+     * and those sent again leave in order, so each gets its turn, alone in a batch if need be.
+     */
+    private CompletableFuture<OpResult> answer(CompletableFuture<OpResult> sent, byte[] key, Op op, long startNanos, int n) {
+        return sent.thenApply(Coordinator::ok).exceptionallyCompose(t -> {
             var e = LimeException.of(t);
+            if (e.code() == ErrorCode.REPLY_FULL) return answer(router.resubmit(key, op), key, op, startNanos, n);
             if (!e.code().retryable() || e.code().outcome() != ErrorCode.Outcome.NOT_APPLIED || n >= MAX_RETRIES) {
                 return CompletableFuture.failedFuture(e);
             }

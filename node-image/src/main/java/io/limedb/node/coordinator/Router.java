@@ -114,6 +114,18 @@ public final class Router implements AutoCloseable {
 
     /** Routes one single-key operation; the future completes on the caller's event loop when it is one. */
     public CompletableFuture<OpResult> submit(byte[] key, Op op) {
+        return route(key, op, false);
+    }
+
+    /**
+     * Routes again an operation a shard sent back unrun because its reply was full: it leaves in the
+     * link's next batch, ahead of what is queued there (see {@link ShardLink#resubmit}).
+     */
+    CompletableFuture<OpResult> resubmit(byte[] key, Op op) {
+        return route(key, op, true);
+    }
+
+    private CompletableFuture<OpResult> route(byte[] key, Op op, boolean first) {
         var result = new CompletableFuture<OpResult>();
         Table t;
         try {
@@ -131,13 +143,19 @@ public final class Router implements AutoCloseable {
                 : t.primaryAddress()[shard];
         long epoch = t.epoch()[shard];
         EventLoop loop = currentLoop();
-        if (loop != null) {
-            link(loop, shardId, address).submit(op, epoch, replicaRead, result);
-        } else {
+        if (loop == null) {
             EventLoop l = loops[(int) ((hash >>> 1) % loops.length)];
-            l.execute(() -> link(l, shardId, address).submit(op, epoch, replicaRead, result));
+            l.execute(() -> submitOn(link(l, shardId, address), first, op, epoch, replicaRead, result));
+        } else {
+            submitOn(link(loop, shardId, address), first, op, epoch, replicaRead, result);
         }
         return result;
+    }
+
+    private static void submitOn(ShardLink link, boolean first, Op op, long epoch, boolean replicaRead,
+            CompletableFuture<OpResult> result) {
+        if (first) link.resubmit(op, epoch, replicaRead, result);
+        else link.submit(op, epoch, replicaRead, result);
     }
 
     /** Completes after delayMs on the event loop that the key's requests use from here. */

@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * so requests in flight together travel together and per-connection order is kept. Everything
  * here runs on the owning event loop: no locks, no thread hops (the channel uses the same loop).
  * The bytes of requests queued or in flight are bounded: beyond the bound, requests are refused
- * (BUSY) before anything is sent.
+ * (BUSY) before anything is sent. Operations a shard sent back unrun because its reply was full
+ * (REPLY_FULL) are sent again first, in the order they came back, ahead of everything still queued.
  */
 final class ShardLink {
     private record Pending(Op op, int bytes, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {}
@@ -48,7 +49,8 @@ final class ShardLink {
     private final long maxQueuedBytes;
 
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    private long queuedBytes; // of the requests in the queue
+    private final ArrayDeque<Pending> resent = new ArrayDeque<>(); // sent again: they leave before the queue
+    private long queuedBytes; // of the requests in both queues
     private final java.util.LinkedHashMap<Long, Batch> inFlight = new java.util.LinkedHashMap<>(); // by id, oldest first
     private long nextId;
     private ClientCallStreamObserver<ExecuteRequest> stream;
@@ -106,24 +108,48 @@ final class ShardLink {
         }
         queuedBytes += bytes;
         queue.add(new Pending(op, bytes, epoch, replicaRead, result));
+        scheduleFlush();
+    }
+
+    /**
+     * Queues an operation the shard sent back unrun (REPLY_FULL) to leave in the next batch, ahead of
+     * the queue and after those sent back before it: taken whatever the bytes queued, as it had been
+     * before; must be called on this link's event loop.
+     */
+    void resubmit(Op op, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {
+        int bytes = op.getSerializedSize();
+        queuedBytes += bytes;
+        resent.add(new Pending(op, bytes, epoch, replicaRead, result));
+        scheduleFlush();
+    }
+
+    private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(this::flush); // after this loop iteration's reads: gathers all of them
         }
     }
 
+    private boolean waiting() {
+        return !queue.isEmpty() || !resent.isEmpty();
+    }
+
+    private ArrayDeque<Pending> next() {
+        return resent.isEmpty() ? queue : resent;
+    }
+
     private void flush() {
         flushScheduled = false;
-        while (!queue.isEmpty() && inFlight.size() < maxInFlight) {
+        while (waiting() && inFlight.size() < maxInFlight) {
             // Up to maxBatchOps operations and maxBatchBytes; a larger operation goes alone.
-            var ops = new ArrayList<Pending>(Math.min(queue.size(), maxBatchOps));
+            var ops = new ArrayList<Pending>(Math.min(queue.size() + resent.size(), maxBatchOps));
             var req = ExecuteRequest.newBuilder();
             long epoch = 0;
             long bytes = 0;
             boolean replicaRead = true;
-            while (!queue.isEmpty() && ops.size() < maxBatchOps
-                    && (ops.isEmpty() || bytes + queue.peek().bytes() <= maxBatchBytes)) {
-                Pending p = queue.poll();
+            while (waiting() && ops.size() < maxBatchOps
+                    && (ops.isEmpty() || bytes + next().peek().bytes() <= maxBatchBytes)) {
+                Pending p = next().poll();
                 queuedBytes -= p.bytes();
                 ops.add(p);
                 req.addOps(p.op());
@@ -191,7 +217,7 @@ final class ShardLink {
         if (response.hasError()) {
             var error = LimeException.fromProto(response.getError());
             batch.ops().forEach(p -> p.result().completeExceptionally(error));
-            if (!queue.isEmpty()) flush();
+            if (waiting()) flush();
             return;
         }
         var results = response.getResultsList();
@@ -200,7 +226,7 @@ final class ShardLink {
             if (i < results.size()) f.complete(results.get(i));
             else f.completeExceptionally(new LimeException(ErrorCode.INTERNAL, "shard " + shardId + " sent too few results"));
         }
-        if (!queue.isEmpty()) flush();
+        if (waiting()) flush();
     }
 
     private void failStream(Throwable t) {
@@ -221,10 +247,7 @@ final class ShardLink {
         inFlight.clear();
         failed.forEach(b -> b.ops().forEach(p -> p.result().completeExceptionally(
                 p.op().getOpCase() == Op.OpCase.GET ? error : writeError)));
-        if (!queue.isEmpty() && !flushScheduled) {
-            flushScheduled = true;
-            loop.execute(this::flush);
-        }
+        if (waiting()) scheduleFlush();
     }
 
     /**
@@ -250,7 +273,7 @@ final class ShardLink {
             it.remove();
             b.ops().forEach(p -> p.result().completeExceptionally(error));
         }
-        if (!queue.isEmpty()) flush();
+        if (waiting()) flush();
     }
 
     private static boolean neverConnected(Throwable t) {
@@ -279,7 +302,7 @@ final class ShardLink {
                 + ") left the topology");
         failStream(closed);
         Pending p;
-        while ((p = queue.poll()) != null) p.result().completeExceptionally(closed);
+        while ((p = next().poll()) != null) p.result().completeExceptionally(closed);
         channel.shutdownNow();
     }
 }

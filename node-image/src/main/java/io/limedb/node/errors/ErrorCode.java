@@ -17,6 +17,12 @@ public enum ErrorCode {
     /** A limit on memory in flight (bytes queued for a shard, a command's total size) was reached. */
     TOO_LARGE(Status.Code.RESOURCE_EXHAUSTED, 413, "ERR", Outcome.NOT_APPLIED, false),
     BUSY(Status.Code.RESOURCE_EXHAUSTED, 503, "TRYAGAIN", Outcome.NOT_APPLIED, true),
+    /**
+     * One operation of a batch that a shard did not run because the batch's reply had reached its byte
+     * budget ({@code limits.reply.bytes}): not applied; send it again, in a later batch (the coordinator
+     * does so at once, so its clients never see it).
+     */
+    REPLY_FULL(Status.Code.RESOURCE_EXHAUSTED, 503, "TRYAGAIN", Outcome.NOT_APPLIED, true),
     NOT_AN_INTEGER(Status.Code.FAILED_PRECONDITION, 409, "ERR", Outcome.NOT_APPLIED, false),
     OVERFLOW(Status.Code.FAILED_PRECONDITION, 409, "ERR", Outcome.NOT_APPLIED, false),
     /** The shard could not be reached: the request never left the coordinator. */

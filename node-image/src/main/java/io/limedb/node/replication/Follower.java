@@ -14,10 +14,12 @@ import io.limedb.api.v1.ReplicaMessage;
 import io.limedb.api.v1.ReplicationGrpc;
 import io.limedb.api.v1.SnapshotChunk;
 import io.limedb.api.v1.SnapshotRequest;
+import io.limedb.node.config.Limits;
 import io.limedb.node.storage.KeyValueStore.Mutation;
 import io.limedb.node.storage.KeyValueStore.Space;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -219,24 +221,48 @@ final class Follower {
     /** Drops our records after seq, then makes the keys they touched match the primary again. */
     private void truncate(long seq) {
         var t = log.divergentAfter(seq);
+        var keys = new ArrayList<ByteString>();
+        for (ByteBuffer k : t.keys()) keys.add(ByteString.copyFrom(k.duplicate()));
         var data = new ArrayList<Mutation>();
-        if (!t.keys().isEmpty()) {
-            var keys = new ArrayList<ByteString>();
-            for (ByteBuffer k : t.keys()) keys.add(ByteString.copyFrom(k.duplicate()));
-            var fetched = ReplicationGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-                    .fetchKeys(FetchKeysRequest.newBuilder().setEpoch(epoch).addAllKeys(keys).build());
-            for (var e : fetched.getEntriesList()) {
-                data.add(e.getDelete() ? Mutation.delete(e.getKey().toByteArray())
-                        : Mutation.put(e.getKey().toByteArray(), e.getValue().toByteArray()));
-            }
-        }
+        int calls = fetchKeys(keys, data);
         if (!replication.truncateAsFollower(this, seq, data)) {
             fenced();
             return;
         }
         replication.recordDiscarded(t.records());
-        LOG.warn("{}: discarded {} divergent record(s) after seq {} and re-fetched {} key(s) from {}",
-                replication.nodeId(), t.records(), seq, t.keys().size(), primary);
+        LOG.warn("{}: discarded {} divergent record(s) after seq {} and re-fetched {} key(s) from {} in {} call(s)",
+                replication.nodeId(), t.records(), seq, t.keys().size(), primary, calls);
+    }
+
+    /**
+     * Fetches the primary's current entries for the keys into data, asking for about
+     * {@link Limits#REPLICATION_CHUNK_BYTES} of keys at a time. The primary answers a prefix of the keys
+     * asked (at least one) when their values would take more; the rest are asked again. Returns the
+     * number of calls made.
+     */
+    private int fetchKeys(List<ByteString> keys, List<Mutation> data) {
+        int calls = 0;
+        for (int next = 0; next < keys.size(); calls++) {
+            var req = FetchKeysRequest.newBuilder().setEpoch(epoch);
+            long bytes = 0;
+            for (int i = next; i < keys.size() && (i == next || bytes + keys.get(i).size() <= Limits.REPLICATION_CHUNK_BYTES); i++) {
+                req.addKeys(keys.get(i));
+                bytes += keys.get(i).size() + 8;
+            }
+            var fetched = ReplicationGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).fetchKeys(req.build());
+            int n = fetched.getEntriesCount();
+            if (n == 0 || n > req.getKeysCount()) {
+                throw new IllegalStateException(primary + " answered " + n + " entries for " + req.getKeysCount() + " keys");
+            }
+            for (int i = 0; i < n; i++) {
+                var e = fetched.getEntries(i);
+                if (!e.getKey().equals(keys.get(next + i))) throw new IllegalStateException(primary + " answered keys out of order");
+                data.add(e.getDelete() ? Mutation.delete(e.getKey().toByteArray())
+                        : Mutation.put(e.getKey().toByteArray(), e.getValue().toByteArray()));
+            }
+            next += n;
+        }
+        return calls;
     }
 
     /** Replaces all data with the primary's snapshot, then follows from the snapshot's seq. */

@@ -66,17 +66,26 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
         return replication.sessions().open(out);
     }
 
+    /**
+     * The current value of each key asked, or a delete when it is absent, for a prefix of the keys in
+     * their order: at most {@link Limits#REPLICATION_CHUNK_BYTES} of entries, at least one. The replica
+     * asks again for the keys left over.
+     */
     @Override
     public void fetchKeys(FetchKeysRequest req, StreamObserver<FetchKeysResponse> out) {
         slow.execute(() -> unary(out, () -> {
             requirePrimary(req.getEpoch());
             var b = FetchKeysResponse.newBuilder().setLastSeq(replication.log().lastSeq());
+            long bytes = 0;
             for (var k : req.getKeysList()) {
                 byte[] v = replication.store().get(k.toByteArray());
                 var m = Mutation.newBuilder().setKey(k);
                 if (v == null) m.setDelete(true);
                 else m.setValue(com.google.protobuf.ByteString.copyFrom(v));
-                b.addEntries(m);
+                var entry = m.build();
+                bytes += entry.getSerializedSize() + 8;
+                if (bytes > Limits.REPLICATION_CHUNK_BYTES && b.getEntriesCount() > 0) break;
+                b.addEntries(entry);
             }
             return b.build();
         }));

@@ -28,7 +28,9 @@ import io.limedb.node.storage.StoredValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -48,6 +50,7 @@ public final class ShardEngine {
     private final Limits limits;
     private final LongSupplier clockMs;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    private final OpResult replyFull; // the answer of an operation not run because the reply was full
 
     /** A standalone shard (no replication). */
     public ShardEngine(String nodeId, KeyValueStore store, Limits limits, LongSupplier clockMs) {
@@ -62,6 +65,9 @@ public final class ShardEngine {
         this.limits = limits;
         this.clockMs = clockMs;
         for (int i = 0; i < STRIPES; i++) stripes[i] = new ReentrantLock();
+        this.replyFull = OpResult.newBuilder().setError(new LimeException(ErrorCode.REPLY_FULL,
+                "the reply to this batch reached its budget of " + limits.replyBudgetBytes()
+                        + " bytes (limits.reply.bytes); not run, send it again").toProto()).build();
     }
 
     public KeyValueStore store() {
@@ -77,14 +83,38 @@ public final class ShardEngine {
      * one RocksDB write batch (one WAL write: group commit) of up to about
      * {@link Limits#REPLICATION_CHUNK_BYTES}, so that its log record stays small; any other operation
      * first flushes them, so every operation sees the ones before it.
+     *
+     * <p>The reply is bounded by {@link Limits#replyBudgetBytes()}: once the answers reach it, the
+     * remaining GETs are not run and answer {@link ErrorCode#REPLY_FULL} (the first GET always runs, so
+     * a single value always fits). Writes still run, except one on the key of a GET not run: it would
+     * overtake that read when the read is sent again, so it answers REPLY_FULL too.
      */
     public List<OpResult> executeAll(List<Op> ops) {
+        long budget = limits.replyBudgetBytes();
+        if ((long) ops.size() * SMALL_ANSWER_BYTES >= budget) {
+            throw new LimeException(ErrorCode.TOO_LARGE, "too many operations in one batch: " + ops.size()
+                    + ", their answers alone could pass the reply budget of " + budget
+                    + " bytes (limits.reply.bytes); send at most " + ((budget - 1) / SMALL_ANSWER_BYTES) + " per batch");
+        }
         var results = new OpResult[ops.size()];
         var group = new ArrayList<Integer>();
         var mutations = new ArrayList<Mutation>();
         long groupBytes = 0;
+        long reply = (long) ops.size() * SMALL_ANSWER_BYTES; // every answer, as small until a GET reads a value
+        boolean answeredGet = false;
+        Set<ByteString> held = null; // keys of GETs not run
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
+            if (held != null && held.contains(userKey(op))) {
+                results[i] = replyFull;
+                continue;
+            }
+            if (op.getOpCase() == Op.OpCase.GET && answeredGet && reply >= budget) {
+                if (held == null) held = new HashSet<>();
+                held.add(op.getGet().getKey());
+                results[i] = replyFull;
+                continue;
+            }
             if (op.getOpCase() == Op.OpCase.PUT && op.getPut().getCondition() == PutCondition.ALWAYS) {
                 var put = op.getPut();
                 try {
@@ -108,9 +138,29 @@ public final class ShardEngine {
             writeGroup(group, mutations, results);
             groupBytes = 0;
             results[i] = execute(op);
+            if (op.getOpCase() == Op.OpCase.GET) {
+                reply += results[i].getSerializedSize();
+                answeredGet = true;
+            }
         }
         writeGroup(group, mutations, results);
         return Arrays.asList(results);
+    }
+
+    /**
+     * Bytes counted for each answer in a batch that is not a value read by a GET: a write's answer, an
+     * error, a {@link ErrorCode#REPLY_FULL} refusal (framing included).
+     */
+    public static final int SMALL_ANSWER_BYTES = 256;
+
+    private static ByteString userKey(Op op) {
+        return switch (op.getOpCase()) {
+            case GET -> op.getGet().getKey();
+            case PUT -> op.getPut().getKey();
+            case DELETE -> op.getDelete().getKey();
+            case INCREMENT -> op.getIncrement().getKey();
+            case OP_NOT_SET -> ByteString.EMPTY;
+        };
     }
 
     private static final OpResult APPLIED = OpResult.newBuilder().setPut(PutResponse.newBuilder().setApplied(true)).build();
@@ -156,6 +206,10 @@ public final class ShardEngine {
                 : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).build();
     }
 
+    /**
+     * The values of the keys, in order. The answer is at most {@link Limits#replyBudgetBytes()} (or one
+     * value): past it the call fails with TOO_LARGE, naming the limit, having held at most one value more.
+     */
     public List<GetResponse> multiGet(List<byte[]> keys) {
         limits.checkCount(keys.size());
         var storageKeys = new ArrayList<byte[]>(keys.size());
@@ -163,13 +217,22 @@ public final class ShardEngine {
             limits.checkKey(k.length);
             storageKeys.add(StorageKeys.encode(k));
         }
-        var raw = store.multiGet(storageKeys);
+        long budget = limits.replyBudgetBytes();
         long now = clockMs.getAsLong();
+        long bytes = 0;
         var out = new ArrayList<GetResponse>(keys.size());
-        for (byte[] r : raw) {
+        for (byte[] sk : storageKeys) { // one at a time: what is held stays within the budget plus one value
+            byte[] r = store.get(sk);
             StoredValue v = r == null ? null : StoredValue.decode(r);
-            out.add(v == null || v.expiredAt(now) ? GetResponse.getDefaultInstance()
-                    : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).build());
+            var answer = v == null || v.expiredAt(now) ? GetResponse.getDefaultInstance()
+                    : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).build();
+            bytes += answer.getSerializedSize() + 8;
+            if (bytes > budget && !out.isEmpty()) {
+                throw new LimeException(ErrorCode.TOO_LARGE, "reply too large: the values of the first " + (out.size() + 1)
+                        + " of " + keys.size() + " keys take " + bytes + " bytes, limit " + budget
+                        + " (limits.reply.bytes); ask for fewer keys per call");
+            }
+            out.add(answer);
         }
         return out;
     }

@@ -96,6 +96,7 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         single(Op.newBuilder().setIncrement(req).build(), out, OpResult::getIncrement);
     }
 
+    /** Fails with TOO_LARGE rather than answer more than the reply budget (limits.reply.bytes). */
     @Override
     public void multiGet(MultiGetRequest req, StreamObserver<MultiGetResponse> out) {
         committed("multi_get", false, out, () -> MultiGetResponse.newBuilder()
@@ -148,7 +149,10 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         };
     }
 
-    /** Runs a batch; never fails: a refused batch is an answer with a batch error. */
+    /**
+     * Runs a batch; never fails: a refused batch is an answer with a batch error. Its answers stay within
+     * the reply budget (see {@link ShardEngine#executeAll}), so the reply fits the coordinator's inbound limit.
+     */
     private CompletableFuture<ExecuteResponse> run(ExecuteRequest req, boolean direct) {
         long start = System.nanoTime();
         List<OpResult> results;
@@ -190,7 +194,9 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         return commit.handle((v, t) -> {
             long perOp = (System.nanoTime() - start) / Math.max(1, results.size());
             for (int i = 0; i < results.size(); i++) {
-                timers.get(req.getOps(i).getOpCase()).record(t == null && !results.get(i).hasError(), perOp);
+                var r = results.get(i);
+                timers.get(req.getOps(i).getOpCase()).record(t == null && !r.hasError(), perOp);
+                if (r.hasError()) metrics.error("grpc", r.getError().getCode()); // REPLY_FULL shows how often replies fill up
             }
             return t == null ? response
                     : ExecuteResponse.newBuilder().setError(LimeException.of(t).toProto()).build();

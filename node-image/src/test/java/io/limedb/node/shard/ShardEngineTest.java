@@ -187,6 +187,109 @@ class ShardEngineTest {
         assertThat(results.get(6).getGet().getValue().toStringUtf8()).isEqualTo("7");
     }
 
+    private static Op getOp(String k) {
+        return Op.newBuilder().setGet(io.limedb.api.v1.GetRequest.newBuilder().setKey(ByteString.copyFromUtf8(k))).build();
+    }
+
+    private static String value(int i, int size) {
+        return String.valueOf((char) ('a' + i)).repeat(size);
+    }
+
+    @Test
+    void aBatchOfGetsPastTheReplyBudgetAnswersPartAndRefusesTheRestToBeSentAgain() {
+        int budget = 12_000, size = 3000;
+        var small = new ShardEngine("shard-0", store, new Limits(16, 4096, 100, budget), now::get);
+        for (int i = 0; i < 7; i++) small.put(put("v" + i, value(i, size), 0, PutCondition.ALWAYS));
+        Op putW = Op.newBuilder().setPut(put("w", "x", 0, PutCondition.ALWAYS)).build();
+        Op putV4 = Op.newBuilder().setPut(put("v4", "new", 0, PutCondition.ALWAYS)).build();
+        Op incr = Op.newBuilder().setIncrement(io.limedb.api.v1.IncrementRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("c")).setDelta(1)).build();
+        var ops = List.of(getOp("v0"), getOp("v1"), putW, getOp("v2"), getOp("v3"), getOp("v4"), putV4, getOp("v5"),
+                incr, getOp("v6"));
+
+        var results = small.executeAll(ops);
+
+        // 10 answers counted as 256 bytes each, then values of ~3 KB: v0..v3 fill it, the rest wait.
+        for (int i : List.of(0, 1, 3, 4)) {
+            String key = ops.get(i).getGet().getKey().toStringUtf8();
+            assertThat(results.get(i).getGet().getValue().toStringUtf8()).as(key).isEqualTo(value(key.charAt(1) - '0', size));
+        }
+        assertThat(results.get(2).getPut().getApplied()).as("writes still run").isTrue();
+        assertThat(results.get(8).getIncrement().getValue()).isEqualTo(1);
+        for (int i : List.of(5, 6, 7, 9)) {
+            var e = results.get(i).getError();
+            assertThat(e.getCode()).isEqualTo("REPLY_FULL");
+            assertThat(e.getMessage()).isEqualTo("the reply to this batch reached its budget of 12000 bytes "
+                    + "(limits.reply.bytes); not run, send it again");
+            assertThat(results.get(i).getSerializedSize() + 6).isLessThanOrEqualTo(ShardEngine.SMALL_ANSWER_BYTES);
+        }
+        assertThat(ErrorCode.REPLY_FULL.outcome()).isEqualTo(ErrorCode.Outcome.NOT_APPLIED);
+        assertThat(ErrorCode.REPLY_FULL.retryable()).isTrue();
+        assertThat(get("w")).isEqualTo("x");
+        assertThat(get("v4")).as("the write after the GET of its key waits with it").isEqualTo(value(4, size));
+        assertThat(io.limedb.api.v1.ExecuteResponse.newBuilder().addAllResults(results).build().getSerializedSize())
+                .isLessThanOrEqualTo(budget + size + 16);
+
+        // Sent again, in order, as the coordinator does: every answer comes back intact, in key order.
+        var pending = new ArrayList<Integer>(List.of(5, 6, 7, 9));
+        var answers = new ArrayList<>(results);
+        int rounds = 0;
+        while (!pending.isEmpty()) {
+            rounds++;
+            var again = small.executeAll(pending.stream().map(ops::get).toList());
+            var left = new ArrayList<Integer>();
+            for (int j = 0; j < again.size(); j++) {
+                if (again.get(j).hasError()) left.add(pending.get(j));
+                else answers.set(pending.get(j), again.get(j));
+            }
+            pending = left;
+        }
+        assertThat(rounds).isEqualTo(1); // 4 x 256 bytes and 3 values fit
+        assertThat(answers.get(5).getGet().getValue().toStringUtf8()).as("v4 read before its write").isEqualTo(value(4, size));
+        assertThat(answers.get(6).getPut().getApplied()).isTrue();
+        assertThat(answers.get(7).getGet().getValue().toStringUtf8()).isEqualTo(value(5, size));
+        assertThat(answers.get(9).getGet().getValue().toStringUtf8()).isEqualTo(value(6, size));
+        assertThat(get("v4")).isEqualTo("new");
+    }
+
+    @Test
+    void aSingleValueAlwaysFitsAndTooManyOperationsForTheBudgetAreRefusedUpFront() {
+        var tiny = new ShardEngine("shard-0", store, new Limits(16, 4096, 100, 2600), now::get);
+        tiny.put(put("big", value(0, 4000), 0, PutCondition.ALWAYS));
+        var one = tiny.executeAll(List.of(getOp("big"), getOp("big")));
+        assertThat(one.get(0).getGet().getValue().size()).isEqualTo(4000);
+        assertThat(one.get(1).getError().getCode()).isEqualTo("REPLY_FULL");
+        // Eleven answers of 256 bytes, counted before any value, pass the 2600 bytes; ten would not.
+        assertThatThrownBy(() -> tiny.executeAll(IntStream.range(0, 11).mapToObj(i -> getOp("k" + i)).toList()))
+                .isInstanceOf(LimeException.class).hasMessage("too many operations in one batch: 11, their answers alone "
+                        + "could pass the reply budget of 2600 bytes (limits.reply.bytes); send at most 10 per batch")
+                .extracting(e -> ((LimeException) e).code()).isEqualTo(ErrorCode.TOO_LARGE);
+    }
+
+    @Test
+    void multiGetPastTheReplyBudgetFailsWithTooLargeNamingTheLimit() {
+        var small = new ShardEngine("shard-0", store, new Limits(16, 4096, 100, 10_000), now::get);
+        for (int i = 0; i < 5; i++) small.put(put("m" + i, value(i, 3000), 0, PutCondition.ALWAYS));
+        var three = small.multiGet(List.of(b("m0"), b("m1"), b("absent"), b("m2")));
+        assertThat(three).extracting(r -> r.getValue().size()).containsExactly(3000, 3000, 0, 3000);
+        assertThatThrownBy(() -> small.multiGet(IntStream.range(0, 5).mapToObj(i -> b("m" + i)).toList()))
+                .isInstanceOf(LimeException.class)
+                .hasMessageStartingWith("reply too large: the values of the first 4 of 5 keys take ")
+                .hasMessageEndingWith("bytes, limit 10000 (limits.reply.bytes); ask for fewer keys per call")
+                .extracting(e -> ((LimeException) e).code()).isEqualTo(ErrorCode.TOO_LARGE);
+        var single = new ShardEngine("shard-0", store, new Limits(16, 4096, 100, 1000), now::get);
+        assertThat(single.multiGet(List.of(b("m0"))).get(0).getValue().size()).as("one value always fits").isEqualTo(3000);
+    }
+
+    @Test
+    void theDefaultReplyBudgetLeavesRoomForOneLargestValueInTheLargestMessage() {
+        var d = Limits.defaults();
+        assertThat(d.replyBudgetBytes()).isEqualTo((48L << 20) - (129 << 10));
+        assertThat(d.replyBudgetBytes() + d.maxOpBytes() + (64 << 10)).isEqualTo(d.maxMessageBytes());
+        assertThat(new Limits(64 << 10, 16 << 20, 100_000, 10 << 20).replyBudgetBytes()).isEqualTo(10 << 20);
+        assertThat(new Limits(64 << 10, 16 << 20, 100_000, 1L << 40).replyBudgetBytes()).isEqualTo(d.replyBudgetBytes());
+    }
+
     @Test
     void statsReportKeysAndRocksDbProperties() {
         for (int i = 0; i < 100; i++) engine.put(put("k" + i, "v", 0, PutCondition.ALWAYS));
