@@ -3,9 +3,12 @@ package io.limedb.node.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.limedb.api.v1.ExecuteRequest;
 import io.limedb.api.v1.GetRequest;
+import io.limedb.api.v1.MultiGetRequest;
 import io.limedb.api.v1.Op;
 import io.limedb.api.v1.ShardGrpc;
 import io.limedb.node.dev.LocalCluster;
@@ -258,6 +261,83 @@ class MemoryLimitsIT {
                 assertThat(j.get(key("p:" + (1000 + commands - 1)))).isEqualTo(value);
             }
         }
+    }
+
+    @Test
+    void readsWhoseRepliesPassTheShardsReplyBudgetComeBackWholeAndInOrder() throws Exception {
+        int size = 4 * MiB, n = 10, budget = 10 * MiB; // 3 values fill a reply: 4 batches for 10 GETs
+        var spec = TestCluster.spec(dir, 1, List.of("--limits.reply.bytes=" + budget));
+        try (LocalCluster cluster = new LocalCluster(spec, TestCluster.jar())) {
+            cluster.start(Duration.ofSeconds(60));
+            var keys = new byte[n + 1][];
+            try (var j = new Jedis("127.0.0.1", spec.coordinatorResp(), 60_000)) {
+                var p = j.pipelined();
+                for (int i = 0; i < n; i++) p.set(key("r:" + i), sized(i, size));
+                p.sync();
+                for (int i = 0; i < n; i++) keys[i] = key("r:" + i);
+                keys[n] = key("r:absent");
+
+                long t0 = System.nanoTime();
+                List<byte[]> values = j.mget(keys);
+                long mget = System.nanoTime() - t0;
+                assertThat(values).hasSize(n + 1);
+                for (int i = 0; i < n; i++) assertThat(Arrays.equals(values.get(i), sized(i, size))).as("MGET r:" + i).isTrue();
+                assertThat(values.get(n)).isNull();
+
+                // A pipeline that reads r:9 then overwrites it: the read is cut from its batch and sent
+                // again, and the write waits with it, so the read still sees the old value.
+                t0 = System.nanoTime();
+                var pipe = j.pipelined();
+                var gets = new ArrayList<Response<byte[]>>();
+                for (int i = 0; i < n; i++) gets.add(pipe.get(keys[i]));
+                var set = pipe.set(keys[n - 1], key("new"));
+                var after = pipe.get(keys[n - 1]);
+                pipe.sync();
+                long pipelined = System.nanoTime() - t0;
+                for (int i = 0; i < n; i++) assertThat(Arrays.equals(gets.get(i).get(), sized(i, size))).as("GET r:" + i).isTrue();
+                assertThat(set.get()).isEqualTo("OK");
+                assertThat(after.get()).isEqualTo(key("new"));
+                System.out.printf("MEMORY-LIMITS replies: MGET of %d x 4 MiB in %d ms, a pipeline of %d GETs in %d ms, "
+                        + "reply budget %d MiB%n", n, mget / 1_000_000, n, pipelined / 1_000_000, budget / MiB);
+            }
+            assertThat(shardErrors(spec.shardHttp()[0], "REPLY_FULL")).as("reads sent again").isGreaterThanOrEqualTo(2 * (n - 3));
+
+            // The shard's own MultiGet refuses to build a reply past the budget, and says which limit.
+            var ch = NettyChannelBuilder.forTarget(cluster.shard(0).grpcAddress()).usePlaintext()
+                    .maxInboundMessageSize(64 * MiB).build();
+            try {
+                var shard = ShardGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
+                var two = shard.multiGet(MultiGetRequest.newBuilder().addKeys(ByteString.copyFrom(keys[0]))
+                        .addKeys(ByteString.copyFrom(keys[1])).build());
+                assertThat(two.getValues(1).getValue().size()).isEqualTo(size);
+                var all = MultiGetRequest.newBuilder();
+                for (int i = 0; i < 4; i++) all.addKeys(ByteString.copyFrom(keys[i]));
+                var refused = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                        () -> ShardGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS).multiGet(all.build()));
+                assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                assertThat(refused.getStatus().getDescription()).startsWith("TOO_LARGE: reply too large: the values of the first 3 of 4 keys")
+                        .endsWith("limit " + budget + " (limits.reply.bytes); ask for fewer keys per call");
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
+
+    /** A value of the given size, different for each i. */
+    private static byte[] sized(int i, int size) {
+        byte[] v = new byte[size];
+        for (int j = 0; j < v.length; j += 4096) v[j] = (byte) (i * 31 + j / 4096);
+        v[v.length - 1] = (byte) i;
+        return v;
+    }
+
+    /** limedb_errors_total for a code, from a node's /metrics. */
+    private static double shardErrors(int httpPort, String code) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return body.lines().filter(l -> l.startsWith("limedb_errors_total{") && l.contains("code=\"" + code + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private static byte[] filler(int client, int i, int size) {
