@@ -572,6 +572,51 @@ class ReplicationProtocolIT {
                 .until(() -> status(b).getConnected() && set(p, 2, "x", "y").equals("OK"));
     }
 
+    // ---- repairing a divergent tail of large values ----------------------------------------------
+
+    @Test
+    void aRejoiningPrimaryRepairsADivergentTailOfLargeValuesOverSeveralFetches() throws Exception {
+        Member p = member("p", 2), a = member("a", 2), b = member("b", 2);
+        replicate(1, p, a, b);
+        var cutOff = raw(p, "cut-off", 1); // keeps P in sync mode after the fence, as in the promotion test
+        awaitStatus(p, s -> s.getInSyncReplicas() == 3);
+        int n = 9, size = 1 << 20; // 9 MiB to repair: FetchKeys answers at most 4 MiB, 3 values here
+        var committed = ExecuteRequest.newBuilder().setEpoch(1);
+        var diverged = ExecuteRequest.newBuilder().setEpoch(1);
+        for (int i = 0; i < n; i++) {
+            committed.addOps(put("large" + i, String.valueOf((char) ('a' + i)).repeat(size)));
+            diverged.addOps(put("large" + i, "x".repeat(size)));
+        }
+        var ok = p.shard().withDeadlineAfter(30, TimeUnit.SECONDS).execute(committed.build());
+        assertThat(ok.getResultsList()).allSatisfy(r -> assertThat(r.hasError()).isFalse());
+        awaitSameLastSeq(p, a, b);
+
+        cutOff.ackRecords = false;
+        cutOff.ackStamps = false;
+        fence(a, 2);
+        fence(b, 2);
+        var lost = p.shard().withDeadlineAfter(30, TimeUnit.SECONDS).execute(diverged.build());
+        assertThat(lost.getError().getCode()).isEqualTo("OUTCOME_UNKNOWN");
+        promote(a, 2);
+        follow(b, a, 2);
+
+        // The new primary answers a prefix of the keys asked: as many 1 MiB values as fit in 4 MiB.
+        var ask = io.limedb.api.v1.FetchKeysRequest.newBuilder().setEpoch(2);
+        for (int i = 0; i < n; i++) ask.addKeys(ByteString.copyFrom(io.limedb.node.storage.StorageKeys.encode(bytes("large" + i).toByteArray())));
+        var prefix = a.replication().fetchKeys(ask.build());
+        assertThat(prefix.getEntriesCount()).isEqualTo(3);
+        for (int i = 0; i < 3; i++) assertThat(prefix.getEntries(i).getKey()).isEqualTo(ask.getKeys(i));
+        assertThat(prefix.getEntries(0).getValue().size()).isGreaterThan(size);
+
+        // P rejoins: it drops its tail and asks again for the keys left over until it has all 9 (3 calls).
+        assertThat(follow(p, a, 2).getRole()).isEqualTo(MemberRole.REPLICA);
+        awaitSameLastSeq(a, p);
+        assertThat(status(p).getDiscardedRecords()).isPositive();
+        for (int i = 0; i < n; i++) {
+            assertThat(replicaRead(p, "large" + i)).as("large" + i).isEqualTo(String.valueOf((char) ('a' + i)).repeat(size));
+        }
+    }
+
     // ---- the cluster under test -------------------------------------------------------------------
 
     /** A shard node in this JVM, with a client channel to it. */
@@ -650,7 +695,9 @@ class ReplicationProtocolIT {
 
         RawReplica(Member primary, String nodeId, long epoch, boolean ackRecords) {
             this.ackRecords = ackRecords;
-            channel = NettyChannelBuilder.forAddress("127.0.0.1", primary.port).usePlaintext().build();
+            // Accepts what a replica must (a batch of records plus the largest one), like the real follower.
+            channel = NettyChannelBuilder.forAddress("127.0.0.1", primary.port).usePlaintext()
+                    .maxInboundMessageSize(io.limedb.node.config.Limits.defaults().maxReplicationMessageBytes()).build();
             var s = new AtomicReference<ClientCallStreamObserver<ReplicaMessage>>();
             ReplicationGrpc.newStub(channel).replicate(new ClientResponseObserver<ReplicaMessage, PrimaryMessage>() {
                 @Override
