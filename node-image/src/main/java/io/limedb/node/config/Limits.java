@@ -22,6 +22,12 @@ public record Limits(int maxKeyBytes, int maxValueBytes, int maxMultiKeys, long 
                 c.get(NodeConfig.MAX_MULTI_KEYS), c.get(NodeConfig.MAX_REPLY_BYTES));
     }
 
+    /**
+     * Bytes a shard counts in a batch's reply for each answer that is not a value read by a GET: a
+     * write's answer, an error, a REPLY_FULL refusal (framing included).
+     */
+    public static final int SMALL_ANSWER_BYTES = 256;
+
     /** Room a reply leaves for its framing (ids, tags, lengths) beyond the answers counted. */
     private static final int REPLY_FRAMING_BYTES = 64 << 10;
 

@@ -79,6 +79,14 @@ public final class CoordinatorNode implements AutoCloseable {
                     + " plus one largest operation (" + op + " bytes) exceeds the largest message a shard accepts ("
                     + limits.maxMessageBytes() + " bytes): make it at most " + (limits.maxMessageBytes() - op));
         }
+        long answers = (long) c.get(NodeConfig.RPC_MAX_BATCH_OPS) * Limits.SMALL_ANSWER_BYTES;
+        if (answers >= limits.replyBudgetBytes()) {
+            throw new IllegalArgumentException(NodeConfig.RPC_MAX_BATCH_OPS.name() + "=" + c.get(NodeConfig.RPC_MAX_BATCH_OPS)
+                    + ": the answers of a full batch (" + Limits.SMALL_ANSWER_BYTES
+                    + " bytes each) would pass the shards' reply budget of " + limits.replyBudgetBytes()
+                    + " bytes (limits.reply.bytes), which refuses such batches: make it at most "
+                    + ((limits.replyBudgetBytes() - 1) / Limits.SMALL_ANSWER_BYTES));
+        }
     }
 
     @Override

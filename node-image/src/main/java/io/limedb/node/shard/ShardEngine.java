@@ -91,16 +91,16 @@ public final class ShardEngine {
      */
     public List<OpResult> executeAll(List<Op> ops) {
         long budget = limits.replyBudgetBytes();
-        if ((long) ops.size() * SMALL_ANSWER_BYTES >= budget) {
+        if ((long) ops.size() * Limits.SMALL_ANSWER_BYTES >= budget) {
             throw new LimeException(ErrorCode.TOO_LARGE, "too many operations in one batch: " + ops.size()
                     + ", their answers alone could pass the reply budget of " + budget
-                    + " bytes (limits.reply.bytes); send at most " + ((budget - 1) / SMALL_ANSWER_BYTES) + " per batch");
+                    + " bytes (limits.reply.bytes); send at most " + ((budget - 1) / Limits.SMALL_ANSWER_BYTES) + " per batch");
         }
         var results = new OpResult[ops.size()];
         var group = new ArrayList<Integer>();
         var mutations = new ArrayList<Mutation>();
         long groupBytes = 0;
-        long reply = (long) ops.size() * SMALL_ANSWER_BYTES; // every answer, as small until a GET reads a value
+        long reply = (long) ops.size() * Limits.SMALL_ANSWER_BYTES; // every answer, as small until a GET reads a value
         boolean answeredGet = false;
         Set<ByteString> held = null; // keys of GETs not run
         for (int i = 0; i < ops.size(); i++) {
@@ -146,12 +146,6 @@ public final class ShardEngine {
         writeGroup(group, mutations, results);
         return Arrays.asList(results);
     }
-
-    /**
-     * Bytes counted for each answer in a batch that is not a value read by a GET: a write's answer, an
-     * error, a {@link ErrorCode#REPLY_FULL} refusal (framing included).
-     */
-    public static final int SMALL_ANSWER_BYTES = 256;
 
     private static ByteString userKey(Op op) {
         return switch (op.getOpCase()) {

@@ -221,7 +221,7 @@ class ShardEngineTest {
             assertThat(e.getCode()).isEqualTo("REPLY_FULL");
             assertThat(e.getMessage()).isEqualTo("the reply to this batch reached its budget of 12000 bytes "
                     + "(limits.reply.bytes); not run, send it again");
-            assertThat(results.get(i).getSerializedSize() + 6).isLessThanOrEqualTo(ShardEngine.SMALL_ANSWER_BYTES);
+            assertThat(results.get(i).getSerializedSize() + 6).isLessThanOrEqualTo(Limits.SMALL_ANSWER_BYTES);
         }
         assertThat(ErrorCode.REPLY_FULL.outcome()).isEqualTo(ErrorCode.Outcome.NOT_APPLIED);
         assertThat(ErrorCode.REPLY_FULL.retryable()).isTrue();
