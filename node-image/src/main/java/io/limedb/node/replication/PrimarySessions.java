@@ -44,6 +44,7 @@ final class PrimarySessions {
         return t;
     });
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
     // A replica silent this long (it answers every heartbeat) is gone or cut off: drop its session.
     private final long silenceNanos;
 
@@ -57,6 +58,7 @@ final class PrimarySessions {
     /** One replica's stream. */
     final class Session implements StreamObserver<ReplicaMessage> {
         private final ServerCallStreamObserver<PrimaryMessage> out;
+        private final long serial = SERIALS.incrementAndGet(); // the older of two sessions of one replica counts
         private volatile String replicaId = "?";
         private volatile String storageId = "";
         private volatile long nextSeq;
@@ -238,11 +240,22 @@ final class PrimarySessions {
         wake();
     }
 
+    /** Replicas in sync, each counted once (no allocation: this runs on every write). */
     int inSyncCount() {
         long now = System.nanoTime();
-        var ids = new java.util.HashSet<String>();
-        for (Session s : sessions.keySet()) if (s.inSync(now)) ids.add(s.replicaId);
-        return ids.size();
+        int n = 0;
+        for (Session s : sessions.keySet()) {
+            if (!s.inSync(now)) continue;
+            boolean counted = false;
+            for (Session t : sessions.keySet()) {
+                if (t.serial < s.serial && t.replicaId.equals(s.replicaId) && t.inSync(now)) {
+                    counted = true;
+                    break;
+                }
+            }
+            if (!counted) n++;
+        }
+        return n;
     }
 
     /** Commit point and lease from the acknowledgements: the need-th highest, counting each replica once. */
