@@ -41,7 +41,7 @@ public final class Coordinator {
     public CompletableFuture<byte[]> get(byte[] key) {
         limits.checkKey(key.length);
         return send(key, Op.newBuilder().setGet(GetRequest.newBuilder().setKey(ByteString.copyFrom(key))).build())
-                .thenApply(r -> ok(r).getGet().getFound() ? r.getGet().getValue().toByteArray() : null);
+                .thenApply(r -> r.getGet().getFound() ? r.getGet().getValue().toByteArray() : null);
     }
 
     /** True when written; false when the NX/XX condition did not hold. */
@@ -49,21 +49,21 @@ public final class Coordinator {
         limits.checkKey(put.getKey().size());
         limits.checkValue(put.getValue().size());
         return send(put.getKey().toByteArray(), Op.newBuilder().setPut(put).build())
-                .thenApply(r -> ok(r).getPut().getApplied());
+                .thenApply(r -> r.getPut().getApplied());
     }
 
     /** True when the key existed. */
     public CompletableFuture<Boolean> delete(byte[] key) {
         limits.checkKey(key.length);
         return send(key, Op.newBuilder().setDelete(DeleteRequest.newBuilder().setKey(ByteString.copyFrom(key))).build())
-                .thenApply(r -> ok(r).getDelete().getExisted());
+                .thenApply(r -> r.getDelete().getExisted());
     }
 
     public CompletableFuture<Long> increment(byte[] key, long delta) {
         limits.checkKey(key.length);
         return send(key, Op.newBuilder().setIncrement(
                         IncrementRequest.newBuilder().setKey(ByteString.copyFrom(key)).setDelta(delta)).build())
-                .thenApply(r -> ok(r).getIncrement().getValue());
+                .thenApply(r -> r.getIncrement().getValue());
     }
 
     /** Values in key order, null for absent keys. Fails if any owning shard fails. */
@@ -97,6 +97,7 @@ public final class Coordinator {
         return multiGet(keys).thenApply(l -> l.stream().filter(v -> v != null).count());
     }
 
+    /** The operation's result; a per-operation error completes it exceptionally, as a refused batch does. */
     private CompletableFuture<OpResult> send(byte[] key, Op op) {
         return attempt(key, op, System.nanoTime(), 0);
     }
@@ -147,7 +148,7 @@ public final class Coordinator {
     // failover; longer outages reach the client at once as "not applied, retry".
     private static final long RETRY_BUDGET_MS = 1500;
 
-    /** The result, or its error thrown (one stage fewer per request than a separate check). */
+    /** The result, or its error thrown, so that retries see batch and per-operation errors alike. */
     private static OpResult ok(OpResult r) {
         if (r.hasError()) throw LimeException.fromProto(r.getError());
         return r;
