@@ -105,7 +105,7 @@ public final class ShardEngine {
         Set<ByteString> held = null; // keys of GETs not run
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
-            if (held != null && held.contains(userKey(op))) {
+            if (held != null && held.contains(keyOf(op))) {
                 results[i] = replyFull;
                 continue;
             }
@@ -147,7 +147,8 @@ public final class ShardEngine {
         return Arrays.asList(results);
     }
 
-    private static ByteString userKey(Op op) {
+    /** The user key an operation touches. */
+    static ByteString keyOf(Op op) {
         return switch (op.getOpCase()) {
             case GET -> op.getGet().getKey();
             case PUT -> op.getPut().getKey();

@@ -41,7 +41,7 @@ import java.util.function.Supplier;
  */
 public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     private static final int SCAN_CHUNK = 512;
-    private static final long SCAN_CHUNK_BYTES = 4 << 20;
+    private static final long SCAN_CHUNK_BYTES = io.limedb.node.config.Limits.REPLICATION_CHUNK_BYTES;
     // Scans wait for slow clients, so they run here rather than on the event loops.
     private final ExecutorService scans = Executors.newCachedThreadPool(r -> {
         var t = new Thread(r, "shard-scan");
@@ -204,14 +204,7 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
     }
 
     private static byte[] storageKey(Op op) {
-        var key = switch (op.getOpCase()) {
-            case GET -> op.getGet().getKey();
-            case PUT -> op.getPut().getKey();
-            case DELETE -> op.getDelete().getKey();
-            case INCREMENT -> op.getIncrement().getKey();
-            case OP_NOT_SET -> com.google.protobuf.ByteString.EMPTY;
-        };
-        return io.limedb.node.storage.StorageKeys.encode(key.toByteArray());
+        return io.limedb.node.storage.StorageKeys.encode(ShardEngine.keyOf(op).toByteArray());
     }
 
     private <T> void single(Op op, StreamObserver<T> out, Function<OpResult, T> pick) {
