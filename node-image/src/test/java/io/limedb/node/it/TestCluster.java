@@ -1,8 +1,8 @@
 package io.limedb.node.it;
 
 import io.limedb.node.dev.LocalCluster;
+import io.limedb.testkit.net.Ports;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,10 +38,8 @@ final class TestCluster {
                 freePort(), g, h, extraArgs);
     }
 
-    static int freePort() throws IOException {
-        try (var s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
+    /** A free port outside the kernel's ephemeral range (see {@link Ports}). */
+    static int freePort() {
+        return Ports.next();
     }
 }

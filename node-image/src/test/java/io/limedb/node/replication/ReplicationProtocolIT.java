@@ -34,7 +34,7 @@ import io.limedb.node.config.NodeConfig;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.shard.ShardNode;
 import java.io.IOException;
-import java.net.ServerSocket;
+import io.limedb.testkit.net.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -936,10 +936,8 @@ class ReplicationProtocolIT {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
     }
 
-    private static int freePort() throws IOException {
-        try (var s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    private static int freePort() {
+        return Ports.next();
     }
 
     private static void deleteRecursively(Path path) throws IOException {
