@@ -1,0 +1,45 @@
+package io.limedb.operator.crd;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * A LimeDB cluster: {@code spec.shards} shards of {@code spec.replicasPerShard} members each, and a
+ * coordinator Deployment that routes by a consistent-hash ring. {@code kubectl get lime}.
+ */
+@Group(LimeCluster.GROUP)
+@Version(LimeCluster.VERSION)
+@ShortNames({"lime", "lc"})
+@AdditionalPrinterColumn(name = "Shards", jsonPath = ".spec.shards", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Replicas", jsonPath = ".spec.replicasPerShard",
+        type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.ready", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ring", jsonPath = ".status.ringVersion", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp",
+        type = AdditionalPrinterColumn.Type.DATE)
+public class LimeCluster extends CustomResource<LimeClusterSpec, LimeClusterStatus> implements Namespaced {
+    public static final String GROUP = "limedb.io";
+    public static final String VERSION = "v1alpha1";
+    /** Set to "true" to stop reconciliation (and failover) of this cluster; status says so. */
+    public static final String PAUSE_ANNOTATION = "limedb.io/paused";
+
+    @Override
+    protected LimeClusterSpec initSpec() {
+        return new LimeClusterSpec();
+    }
+
+    @Override
+    protected LimeClusterStatus initStatus() {
+        return new LimeClusterStatus();
+    }
+
+    public boolean paused() {
+        var a = getMetadata().getAnnotations();
+        return a != null && "true".equalsIgnoreCase(a.get(PAUSE_ANNOTATION));
+    }
+}

@@ -1,0 +1,190 @@
+package io.limedb.operator.crd;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
+import java.util.List;
+import java.util.Map;
+
+/** What the user asks for. Defaults are applied by the API server (they are in the CRD's schema). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "self.replication.minInSync <= self.replicasPerShard",
+        message = "replication.minInSync must be <= replicasPerShard: lower minInSync or add replicas")
+public class LimeClusterSpec {
+
+    @JsonPropertyDescription("Number of shards (1-256). Each shard is a StatefulSet of replicasPerShard pods; "
+            + "the ring spreads keys over them. Also set by `kubectl scale lime/NAME --replicas=N`.")
+    @Min(1)
+    @Max(256)
+    @Default("3")
+    @SpecReplicas
+    public Integer shards = 3;
+
+    @JsonPropertyDescription("Members per shard (1-7): one primary and replicasPerShard-1 replicas.")
+    @Min(1)
+    @Max(7)
+    @Default("3")
+    public Integer replicasPerShard = 3;
+
+    @JsonPropertyDescription("Container image of the LimeDB node (shards and coordinators). "
+            + "Empty: the operator's default image.")
+    public String image;
+
+    @JsonPropertyDescription("Image pull policy of the node containers: Always, IfNotPresent or Never.")
+    @Default("IfNotPresent")
+    @io.fabric8.generator.annotation.Pattern("^(Always|IfNotPresent|Never)$")
+    public String imagePullPolicy = "IfNotPresent";
+
+    @JsonPropertyDescription("Persistent storage of each shard member (one PVC per pod).")
+    @Default("{}")
+    public Storage storage = new Storage();
+
+    @JsonPropertyDescription("CPU and memory of each shard member's container.")
+    public ResourceRequirements resources;
+
+    @JsonPropertyDescription("The coordinators: stateless routers speaking RESP, REST and gRPC.")
+    @Default("{}")
+    public Coordinator coordinator = new Coordinator();
+
+    @JsonPropertyDescription("How writes are replicated inside a shard and what a failover may promote.")
+    @Default("{}")
+    public Replication replication = new Replication();
+
+    @JsonPropertyDescription("Virtual nodes per shard on the consistent-hash ring (1-4096); more spread keys "
+            + "more evenly. Changing it moves keys: set it at creation.")
+    @Min(1)
+    @Max(4096)
+    @Default("256")
+    @ValidationRule(value = "self == oldSelf", message = "vnodesPerShard is immutable: it decides where every key lives")
+    public Integer vnodesPerShard = 256;
+
+    @JsonPropertyDescription("Automatic failover when a shard's primary is lost.")
+    @Default("{}")
+    public Failover failover = new Failover();
+
+    @JsonPropertyDescription("Node selector for shard and coordinator pods.")
+    public Map<String, String> nodeSelector;
+
+    @JsonPropertyDescription("Tolerations for shard and coordinator pods.")
+    public List<Toleration> tolerations;
+
+    @JsonPropertyDescription("Affinity of shard pods. Empty: a preferred anti-affinity spreads a shard's members "
+            + "over nodes.")
+    public Affinity affinity;
+
+    @JsonPropertyDescription("Topology spread constraints of shard pods.")
+    public List<TopologySpreadConstraint> topologySpreadConstraints;
+
+    @JsonPropertyDescription("Priority class of shard and coordinator pods.")
+    public String priorityClassName;
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "has(self.storageClassName) == has(oldSelf.storageClassName)"
+            + " && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",
+            message = "storage.storageClassName is immutable: create a new cluster to change it")
+    @ValidationRule(value = "quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0",
+            message = "storage.size cannot shrink: set it to at least the current size")
+    public static class Storage {
+        @JsonPropertyDescription("Size of each member's volume, e.g. 10Gi. May grow (where the storage class "
+                + "allows expansion), never shrink.")
+        @Default("1Gi")
+        @io.fabric8.generator.annotation.Pattern("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+        @ValidationRule(value = "quantity(self).isGreaterThan(quantity('0'))", message = "storage.size must be > 0")
+        public String size = "1Gi";
+
+        @JsonPropertyDescription("StorageClass of the volumes; empty: the cluster's default. Immutable.")
+        public String storageClassName;
+
+        @JsonPropertyDescription("What happens to the volumes when the LimeCluster is deleted: Retain (default: "
+                + "the data stays, and a cluster of the same name adopts it) or Delete.")
+        @Default("Retain")
+        @io.fabric8.generator.annotation.Pattern("^(Retain|Delete)$")
+        public String whenDeleted = "Retain";
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Coordinator {
+        @JsonPropertyDescription("Coordinator pods (0-64).")
+        @Min(0)
+        @Max(64)
+        @Default("2")
+        public Integer replicas = 2;
+
+        @JsonPropertyDescription("Type of the coordinator Service: ClusterIP, NodePort or LoadBalancer.")
+        @Default("ClusterIP")
+        @io.fabric8.generator.annotation.Pattern("^(ClusterIP|NodePort|LoadBalancer)$")
+        public String serviceType = "ClusterIP";
+
+        @JsonPropertyDescription("Ports of the coordinator Service.")
+        @Default("{}")
+        public Ports ports = new Ports();
+
+        @JsonPropertyDescription("CPU and memory of each coordinator container.")
+        public ResourceRequirements resources;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Ports {
+        @JsonPropertyDescription("Redis protocol (RESP) port.")
+        @Min(1)
+        @Max(65535)
+        @Default("6379")
+        public Integer resp = 6379;
+
+        @JsonPropertyDescription("REST port (/api/v1/kv/KEY).")
+        @Min(1)
+        @Max(65535)
+        @Default("8080")
+        public Integer http = 8080;
+
+        @JsonPropertyDescription("gRPC port (limedb.v1.KV).")
+        @Min(1)
+        @Max(65535)
+        @Default("9090")
+        public Integer grpc = 9090;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Replication {
+        @JsonPropertyDescription("sync: a write is acknowledged once minInSync members (the primary included) "
+                + "have it, and a failover loses nothing acknowledged; async: acknowledged by the primary alone.")
+        @Default("sync")
+        @io.fabric8.generator.annotation.Pattern("^(sync|async)$")
+        public String mode = "sync";
+
+        @JsonPropertyDescription("Members (primary included) that must have a write before it is acknowledged, "
+                + "in sync mode (1-7, at most replicasPerShard).")
+        @Min(1)
+        @Max(7)
+        @Default("2")
+        public Integer minInSync = 2;
+
+        @JsonPropertyDescription("Async mode: the most log records a failover may lose; a replica further "
+                + "behind is not promoted.")
+        @Min(0)
+        @Default("100000")
+        public Long maxLagOnFailover = 100_000L;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Failover {
+        @JsonPropertyDescription("Promote a replica when the primary is lost.")
+        @Default("true")
+        public Boolean enabled = true;
+
+        @JsonPropertyDescription("Seconds a primary may be unreachable before failover (1-300). A deleted "
+                + "primary pod fails over at once.")
+        @Min(1)
+        @Max(300)
+        @Default("5")
+        public Integer primaryUnavailableSeconds = 5;
+    }
+}
