@@ -51,10 +51,14 @@ public final class ControlLoop {
      * @param failureTimeoutMs how long a primary may be lost before failover; also how long a
      *                         bootstrap waits for every member, and a promotion may keep failing
      */
-    public record Settings(FailoverPolicy policy, long failureTimeoutMs) {
+    public record Settings(FailoverPolicy policy, long failureTimeoutMs, boolean automaticFailover) {
         public Settings {
             Objects.requireNonNull(policy, "policy");
             if (failureTimeoutMs < 0) throw new IllegalArgumentException("failureTimeoutMs must be >= 0");
+        }
+
+        public Settings(FailoverPolicy policy, long failureTimeoutMs) {
+            this(policy, failureTimeoutMs, true);
         }
     }
 
@@ -70,6 +74,7 @@ public final class ControlLoop {
     private final List<Failover> failovers = new CopyOnWriteArrayList<>();
     private final Set<String> healthy = ConcurrentHashMap.newKeySet();
     private volatile ClusterState state;
+    private Set<String> departing = Set.of();
 
     /**
      * @param nanoClock a monotonic clock in nanoseconds ({@code System::nanoTime})
@@ -86,6 +91,16 @@ public final class ControlLoop {
 
     /** Advances every shard as far as it can go now. Throws what the store throws. */
     public void tick() {
+        tick(Set.of());
+    }
+
+    /**
+     * Advances every shard as far as it can go now; {@code departing} are members whose pod is being
+     * deleted or is gone. A departing primary is failed over at once (a switchover while it still
+     * answers: fenced, so nothing it acknowledged is lost), and a departing member is never promoted.
+     */
+    public void tick(Set<String> departing) {
+        this.departing = Set.copyOf(departing);
         for (ShardInfo s : read().state().topology().shards()) {
             for (int i = 0; i < MAX_STEPS_PER_TICK && step(s.id()); i++) {
                 // each step re-reads the store: the one before it changed it
@@ -131,7 +146,9 @@ public final class ControlLoop {
         var higher = reports.values().stream().filter(r -> r.epoch() > e)
                 .max(Comparator.comparingLong(MemberReport::epoch));
         var pr = reports.get(p);
-        if (e > 0 && higher.isEmpty() && pr != null && pr.isPrimaryAt(e)) {
+        boolean leaving = e > 0 && departing.contains(p)
+                && shard.memberIds().stream().anyMatch(m -> !departing.contains(m));
+        if (e > 0 && higher.isEmpty() && pr != null && pr.isPrimaryAt(e) && !leaving) {
             healthy.add(shard.id());
             if (mem.suspectSince != NEVER) emit(new ControlEvent.PrimaryRecovered(shard.id(), e, p));
             mem.suspectSince = NEVER;
@@ -145,6 +162,10 @@ public final class ControlLoop {
             why = "the shard never had a primary";
         } else if (higher.isPresent()) {
             why = higher.get().memberId() + " reports epoch " + higher.get().epoch() + ", above the topology's";
+        } else if (leaving) {
+            if (!settings.automaticFailover()) return false;
+            why = "primary " + p + " is departing (" + (pr == null ? "pod gone" : "pod being deleted: switchover")
+                    + ")";
         } else {
             String what = pr == null ? "unreachable" : "not primary at epoch " + e + " (" + pr.describe() + ")";
             if (mem.suspectSince == NEVER) {
@@ -152,7 +173,7 @@ public final class ControlLoop {
                 emit(new ControlEvent.PrimarySuspected(shard.id(), e, p, what, settings.failureTimeoutMs()));
             }
             long lostMs = elapsedMs(mem.suspectSince, now);
-            if (lostMs < settings.failureTimeoutMs()) return false;
+            if (lostMs < settings.failureTimeoutMs() || !settings.automaticFailover()) return false;
             why = "primary " + p + " " + what + " for " + lostMs + " ms";
         }
         long next = nextEpoch(e, mem);
@@ -182,7 +203,7 @@ public final class ControlLoop {
             return true;
         }
         var ballot = new Election.Ballot(shard.id(), e, shard.memberIds(), answers, shard.epoch() == 0,
-                elapsedMs(mem.attemptSince, now()) >= settings.failureTimeoutMs(), knownHead(mem));
+                elapsedMs(mem.attemptSince, now()) >= settings.failureTimeoutMs(), knownHead(mem), departing);
         switch (Election.choose(ballot, settings.policy())) {
             case Election.Refused r -> {
                 if (!r.reason().equals(mem.lastRefusal)) emit(new ControlEvent.Refused(shard.id(), e, r.reason()));

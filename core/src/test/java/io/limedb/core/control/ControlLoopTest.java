@@ -73,6 +73,62 @@ class ControlLoopTest {
     }
 
     @Nested
+    class Departing {
+        @Test
+        void aDepartingPrimaryIsSwitchedOverAtOnceToTheMostCaughtUpStayingMember() {
+            f = Fixture.healthy(3, 100);
+            f.node(B).lastSeq = 99;
+            f.node(C).lastSeq = 97;
+            f.departing = Set.of(A);
+            var loop = f.loop();
+            f.run(loop, 300);
+            assertPublished(B, 4);
+            assertThat(f.node(A).role).as("the old primary was fenced alive").isNotEqualTo(Role.PRIMARY);
+            assertThat(f.events(ControlEvent.FailoverStarted.class).getFirst().message()).contains("departing");
+        }
+
+        @Test
+        void aSwitchoverWaitsWhileAStayingMemberThatMayHoldAnAcknowledgedWriteIsUnreachable() {
+            f = Fixture.healthy(3, 100);
+            f.node(B).lastSeq = 99;
+            f.node(B).reachable = false; // may hold write 100, which C lacks
+            f.node(C).lastSeq = 97;
+            f.departing = Set.of(A);
+            var loop = f.loop();
+            f.run(loop, 1_000);
+            assertThat(f.members.promotedAt).isEmpty();
+            assertThat(f.events(ControlEvent.Refused.class).getFirst().reason()).contains("departing");
+            f.node(B).reachable = true;
+            f.run(loop, 1_000);
+            assertPublished(B, 4);
+        }
+
+        @Test
+        void aDepartingMemberIsNeverChosenEvenWhenMostCaughtUp() {
+            f = Fixture.healthy(3, 100);
+            f.node(A).alive = false;
+            f.node(B).lastSeq = 100;
+            f.node(C).lastSeq = 90;
+            f.departing = Set.of(A, B);
+            var loop = f.loop();
+            f.run(loop, 3_000);
+            assertThat(f.members.promotedAt.values()).allSatisfy(ids -> assertThat(ids).doesNotContain(B));
+        }
+
+        @Test
+        void withAutomaticFailoverOffALostPrimaryIsOnlyReported() {
+            f = Fixture.healthy(3, 100);
+            f.automaticFailover = false;
+            f.node(A).alive = false;
+            var loop = f.loop();
+            f.run(loop, 10_000);
+            assertThat(f.members.promotedAt).isEmpty();
+            assertThat(f.events(ControlEvent.PrimarySuspected.class)).hasSize(1);
+            assertThat(f.store.version()).isEqualTo(1);
+        }
+    }
+
+    @Nested
     class Sync {
         @Test
         void aLostPrimaryIsReplacedOnceAtANewEpochByTheMostCaughtUpFencedMember() {

@@ -23,6 +23,8 @@ final class Fixture {
     final List<ControlEvent> events = new ArrayList<>();
     FailoverPolicy policy = FailoverPolicy.sync(2);
     long failureTimeoutMs = 1500;
+    boolean automaticFailover = true;
+    java.util.Set<String> departing = java.util.Set.of();
     private long nanos = TimeUnit.SECONDS.toNanos(12_345);
 
     private Fixture(long topologyEpoch) {
@@ -62,7 +64,7 @@ final class Fixture {
     }
 
     ControlLoop loop() {
-        return new ControlLoop(members, store, new ControlLoop.Settings(policy, failureTimeoutMs), () -> nanos,
+        return new ControlLoop(members, store, new ControlLoop.Settings(policy, failureTimeoutMs, automaticFailover), () -> nanos,
                 events::add);
     }
 
@@ -73,7 +75,7 @@ final class Fixture {
     /** Ticks every {@link #TICK_MS} for {@code ms}. */
     void run(ControlLoop loop, long ms) {
         for (long t = 0; t < ms; t += TICK_MS) {
-            loop.tick();
+            loop.tick(departing);
             advance(TICK_MS);
         }
     }
