@@ -145,6 +145,29 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** The shard member process named {@code name}. */
+    /** Where the controller and the members reach each other, for the control loop's gRPC calls. */
+    public io.limedb.api.members.GrpcMembers.Addresses memberAddresses() {
+        return new io.limedb.api.members.GrpcMembers.Addresses() {
+            @Override
+            public String controllerAddress(String memberId) {
+                return addressFor(CONTROLLER, member(memberId));
+            }
+
+            @Override
+            public String peerAddress(String fromId, String toId) {
+                return addressFor(fromId, member(toId));
+            }
+
+            @Override
+            public String memberAt(String fromId, String address) {
+                for (NodeProcess p : members(shardOf(fromId))) {
+                    if (addressFor(fromId, p).equals(address)) return p.name();
+                }
+                return "";
+            }
+        };
+    }
+
     public NodeProcess member(String name) {
         return members.get(shardOf(name)).stream().filter(m -> m.name.equals(name)).findFirst().orElseThrow();
     }

@@ -1,5 +1,6 @@
 package io.limedb.node.dev;
 
+import io.limedb.api.members.GrpcMembers;
 import io.limedb.core.control.ControlEvent;
 import io.limedb.core.control.ControlLoop;
 import io.limedb.core.control.Failover;
@@ -59,7 +60,7 @@ public final class LocalController implements AutoCloseable {
         this.cluster = cluster;
         this.settings = settings;
         this.store = store;
-        this.members = new GrpcMembers(cluster);
+        this.members = new GrpcMembers(cluster.memberAddresses());
         var policy = new FailoverPolicy(settings.mode(), settings.minInSync(), settings.maxAsyncLagRecords(), false);
         this.loop = new ControlLoop(members, store, new ControlLoop.Settings(policy, settings.failureTimeoutMs()),
                 System::nanoTime, LocalController::log);

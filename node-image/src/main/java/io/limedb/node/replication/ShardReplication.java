@@ -1,5 +1,6 @@
 package io.limedb.node.replication;
 
+import io.limedb.api.members.RoleWire;
 import io.limedb.api.v1.LogRecord;
 import io.limedb.api.v1.ReplicaProgress;
 import io.limedb.api.v1.StatusResponse;

@@ -12,7 +12,7 @@ import io.limedb.node.config.NodeConfig;
 import io.limedb.node.http.HttpServer;
 import io.limedb.node.metrics.NodeMetrics;
 import io.limedb.node.replication.ReplicationGrpcService;
-import io.limedb.node.replication.RoleWire;
+import io.limedb.api.members.RoleWire;
 import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.RocksDbStore;
 import io.netty.channel.EventLoopGroup;

@@ -1,4 +1,4 @@
-package io.limedb.node.replication;
+package io.limedb.api.members;
 
 import io.limedb.api.v1.MemberRole;
 import io.limedb.core.topology.Role;
