@@ -73,6 +73,7 @@ public final class ControlLoop {
     private final Map<String, ShardMemory> memory = new HashMap<>();
     private final List<Failover> failovers = new CopyOnWriteArrayList<>();
     private final Set<String> healthy = ConcurrentHashMap.newKeySet();
+    private final Map<String, Map<String, MemberReport>> lastReports = new ConcurrentHashMap<>();
     private volatile ClusterState state;
     private Set<String> departing = Set.of();
 
@@ -116,6 +117,12 @@ public final class ControlLoop {
     /** Whether the last look at the shard found its primary serving at the topology's epoch. */
     public boolean healthy(String shardId) {
         return healthy.contains(shardId);
+    }
+
+    /** The last report of each member of the shard this instance heard (for status: roles, lag). */
+    public Map<String, MemberReport> lastReports(String shardId) {
+        var m = lastReports.get(shardId);
+        return m == null ? Map.of() : Map.copyOf(m);
     }
 
     /** Failovers this instance completed, in order; bootstraps excluded. */
@@ -287,6 +294,8 @@ public final class ControlLoop {
         try {
             return Optional.of(remember(shard, m, members.status(m), mem));
         } catch (MemberCallException unreachable) {
+            var known = lastReports.get(shard.id());
+            if (known != null) known.remove(m);
             return Optional.empty();
         }
     }
@@ -296,6 +305,7 @@ public final class ControlLoop {
             throw new IllegalStateException("asked " + m + " of " + shard.id() + ", " + r.memberId() + " answered");
         }
         var before = mem.lastKnown.put(m, r);
+        lastReports.computeIfAbsent(shard.id(), k -> new ConcurrentHashMap<>()).put(m, r);
         if (before != null && !before.storageId().isEmpty() && !r.storageId().isEmpty()
                 && !before.storageId().equals(r.storageId())) {
             emit(new ControlEvent.StorageReplaced(shard.id(), r.epoch(), m, before.storageId(), r.storageId(),

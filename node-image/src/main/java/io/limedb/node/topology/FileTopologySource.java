@@ -1,5 +1,6 @@
 package io.limedb.node.topology;
 
+import io.limedb.core.topology.TopologyJson;
 import io.limedb.core.topology.Topology;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.limedb.node.topology;
 
+import io.limedb.core.topology.TopologyJson;
 import io.limedb.core.control.ClusterState;
 import io.limedb.core.control.TopologyStore;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.limedb.node.topology;
+package io.limedb.core.topology;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,10 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.limedb.core.control.ClusterState;
 import io.limedb.core.control.FailoverIntent;
-import io.limedb.core.topology.Member;
-import io.limedb.core.topology.Role;
-import io.limedb.core.topology.ShardInfo;
-import io.limedb.core.topology.Topology;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;

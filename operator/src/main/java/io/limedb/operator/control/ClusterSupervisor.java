@@ -1,0 +1,256 @@
+package io.limedb.operator.control;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.limedb.api.members.GrpcMembers;
+import io.limedb.core.control.ControlEvent;
+import io.limedb.core.control.ControlLoop;
+import io.limedb.core.control.Failover;
+import io.limedb.core.control.TopologyStore;
+import io.limedb.core.failover.MemberReport;
+import io.limedb.core.topology.Member;
+import io.limedb.core.topology.Role;
+import io.limedb.core.topology.ShardInfo;
+import io.limedb.core.topology.Topology;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps one LimeCluster's shards with exactly one primary: a thread that ticks the core
+ * {@link ControlLoop} against the shard pods over gRPC ({@link GrpcMembers}) and the topology
+ * ConfigMap ({@link ConfigMapTopologyStore}). It watches the shard pods: a member whose pod is being
+ * deleted or is gone is departing, so a deleted primary is switched over at once instead of after
+ * {@code failureTimeoutMs}. It also brings each shard's membership to {@code replicasPerShard}: new
+ * members join as replicas; a removed member leaves the topology only once it is not the primary.
+ */
+public final class ClusterSupervisor implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ClusterSupervisor.class);
+
+    /** What the loop is told by the LimeCluster's spec; a change makes a new loop. */
+    public record Settings(ControlLoop.Settings loop, int replicasPerShard, long tickMs) {}
+
+    private final KubernetesClient client;
+    private final ClusterLayout layout;
+    private final ConfigMapTopologyStore store;
+    private final Consumer<ControlEvent> events;
+    private final SharedIndexInformer<Pod> pods;
+    private final GrpcMembers members;
+    private final Thread thread;
+    private volatile Settings settings;
+    private volatile ControlLoop loop;
+    private volatile boolean paused;
+    private volatile boolean running = true;
+    private volatile String lastError = "";
+    private volatile Topology topology;
+    private final List<Failover> failovers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public ClusterSupervisor(KubernetesClient client, ClusterLayout layout, ConfigMapTopologyStore store,
+            Settings settings, Consumer<ControlEvent> events) {
+        this.client = client;
+        this.layout = layout;
+        this.store = store;
+        this.settings = settings;
+        this.events = events;
+        this.pods = client.pods().inNamespace(layout.namespace())
+                .withLabel("app.kubernetes.io/instance", layout.name())
+                .withLabel("app.kubernetes.io/component", "shard").inform();
+        this.members = new GrpcMembers(new Addresses());
+        this.loop = newLoop(settings);
+        this.thread = new Thread(this::run, "supervisor-" + layout.namespace() + "-" + layout.name());
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    private ControlLoop newLoop(Settings s) {
+        return new ControlLoop(members, store, s.loop(), System::nanoTime, events);
+    }
+
+    /** Applies a changed spec: a new loop (what the old one remembered only timed its decisions). */
+    public void update(Settings next, boolean pause) {
+        this.paused = pause;
+        if (!next.equals(settings)) {
+            settings = next;
+            var old = loop;
+            loop = newLoop(next);
+            failovers.addAll(old.failovers());
+        }
+    }
+
+    /** Stops (or resumes) acting: a paused cluster is neither failed over nor resized. */
+    public void pause(boolean pause) {
+        this.paused = pause;
+    }
+
+    /** The topology last read or written; null before the first tick. */
+    public Topology topology() {
+        return topology;
+    }
+
+    public boolean healthy(String shardId) {
+        return loop.healthy(shardId);
+    }
+
+    public Map<String, MemberReport> reports(String shardId) {
+        return loop.lastReports(shardId);
+    }
+
+    /** The last error of a tick ("" when the last tick went through). */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Members of the published topology per shard (the StatefulSet must keep at least these pods). */
+    public int topologyMembers(int shard) {
+        var t = topology;
+        if (t == null) return 0;
+        return t.shard(ClusterLayout.shardId(shard)).map(s -> s.members().size()).orElse(0);
+    }
+
+    private void run() {
+        while (running) {
+            long start = System.nanoTime();
+            if (!paused) {
+                try {
+                    var departing = departing();
+                    departing.addAll(extraDeparting);
+                    var l = loop;
+                    l.tick(departing);
+                    topology = l.state().topology();
+                    reconcileMembership();
+                    if (!lastError.isEmpty()) LOG.infof("%s/%s: the control loop works again", layout.namespace(),
+                            layout.name());
+                    lastError = "";
+                } catch (RuntimeException e) {
+                    if (!e.toString().equals(lastError)) {
+                        LOG.warnf("%s/%s: control loop: %s", layout.namespace(), layout.name(), e.toString());
+                    }
+                    lastError = e.toString();
+                }
+            }
+            long sleep = settings.tickMs() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            if (sleep > 0) {
+                try {
+                    Thread.sleep(sleep);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Members of the topology whose pod is being deleted or does not exist. */
+    private Set<String> departing() {
+        var t = topology != null ? topology : store.read().state().topology();
+        var present = new java.util.HashMap<String, Pod>();
+        for (Pod p : pods.getStore().list()) present.put(p.getMetadata().getName(), p);
+        var out = new HashSet<String>();
+        for (ShardInfo s : t.shards()) {
+            for (Member m : s.members()) {
+                var pod = present.get(m.id());
+                if (pod == null || pod.getMetadata().getDeletionTimestamp() != null) out.add(m.id());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Grows or shrinks each shard's membership in the topology to replicasPerShard, one shard per tick,
+     * never during a failover: added members join as replicas (the loop tells them to follow); a
+     * member to remove that is the primary is made departing first, so the loop switches over.
+     */
+    private void reconcileMembership() {
+        extraDeparting.clear();
+        var v = store.read();
+        var state = v.state();
+        int want = settings.replicasPerShard();
+        for (ShardInfo s : state.topology().shards()) {
+            if (state.intent(s.id()).isPresent() || s.epoch() == 0) continue;
+            int have = s.members().size();
+            if (have == want) continue;
+            int index = Integer.parseInt(s.id().substring("shard-".length()));
+            List<Member> next = new ArrayList<>();
+            if (want > have) {
+                next.addAll(s.members());
+                next.addAll(layout.members(index, want).subList(have, want));
+            } else {
+                var keep = layout.members(index, want).stream().map(Member::id).collect(java.util.stream.Collectors.toSet());
+                if (!keep.contains(s.primary().id())) {
+                    extraDeparting.add(s.primary().id());
+                    continue;
+                }
+                for (Member m : s.members()) if (keep.contains(m.id())) next.add(m);
+            }
+            var shard = new ShardInfo(s.id(), s.epoch(), next.stream()
+                    .map(m -> new Member(m.id(), m.address(), m.id().equals(s.primary().id()) ? Role.PRIMARY : Role.REPLICA))
+                    .toList());
+            if (store.compareAndSet(v.version(), state.publish(shard))) {
+                LOG.infof("%s/%s: %s now has %d members (was %d)", layout.namespace(), layout.name(), s.id(),
+                        next.size(), have);
+                topology = store.read().state().topology();
+            }
+            return;
+        }
+    }
+
+    private final Set<String> extraDeparting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Failovers completed by this supervisor (bootstraps excluded). */
+    public List<Failover> failovers() {
+        var all = new ArrayList<>(failovers);
+        all.addAll(loop.failovers());
+        return all;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pods.close();
+        members.close();
+    }
+
+    /** Members are reached at their address in the topology (the headless Service's DNS name). */
+    private final class Addresses implements GrpcMembers.Addresses {
+        private Member member(String id) {
+            var t = Objects.requireNonNullElseGet(topology, () -> store.read().state().topology());
+            for (ShardInfo s : t.shards()) {
+                var m = s.member(id);
+                if (m.isPresent()) return m.get();
+            }
+            throw new IllegalArgumentException("no member " + id + " in the topology");
+        }
+
+        @Override
+        public String controllerAddress(String memberId) {
+            return member(memberId).address();
+        }
+
+        @Override
+        public String peerAddress(String fromId, String toId) {
+            return member(toId).address();
+        }
+
+        @Override
+        public String memberAt(String fromId, String address) {
+            var t = topology;
+            if (t == null) return "";
+            for (ShardInfo s : t.shards()) {
+                for (Member m : s.members()) if (m.address().equals(address)) return m.id();
+            }
+            return "";
+        }
+    }
+}

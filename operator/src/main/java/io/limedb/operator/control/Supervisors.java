@@ -1,0 +1,111 @@
+package io.limedb.operator.control;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.limedb.core.control.ControlEvent;
+import io.limedb.core.control.ControlLoop;
+import io.limedb.core.failover.FailoverPolicy;
+import io.limedb.core.topology.ReplicationMode;
+import io.limedb.operator.OperatorConfig;
+import io.limedb.operator.crd.LimeCluster;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+
+/** One {@link ClusterSupervisor} per LimeCluster this operator reconciles (so only on the leader). */
+@ApplicationScoped
+public class Supervisors {
+    private static final Logger LOG = Logger.getLogger(Supervisors.class);
+
+    @Inject
+    KubernetesClient client;
+    @Inject
+    OperatorConfig config;
+    @Inject
+    MeterRegistry registry;
+
+    private final Map<String, ClusterSupervisor> running = new ConcurrentHashMap<>();
+
+    private static String key(LimeCluster c) {
+        return c.getMetadata().getNamespace() + "/" + c.getMetadata().getName();
+    }
+
+    /** The cluster's supervisor, started if needed, with the spec's settings applied. */
+    public ClusterSupervisor ensure(LimeCluster cluster, ClusterLayout layout, ConfigMapTopologyStore store) {
+        var settings = settings(cluster);
+        var s = running.computeIfAbsent(key(cluster), k -> {
+            LOG.infof("%s: starting its control loop (%s)", k, store.describe());
+            var events = new ClusterEvents(client, cluster);
+            String name = cluster.getMetadata().getName();
+            String ns = cluster.getMetadata().getNamespace();
+            return new ClusterSupervisor(client, layout, store, settings, e -> onEvent(ns, name, events, e));
+        });
+        s.update(settings, cluster.paused());
+        return s;
+    }
+
+    public Optional<ClusterSupervisor> get(LimeCluster cluster) {
+        return Optional.ofNullable(running.get(key(cluster)));
+    }
+
+    public void stop(LimeCluster cluster) {
+        var s = running.remove(key(cluster));
+        if (s != null) {
+            LOG.infof("%s: stopping its control loop", key(cluster));
+            s.close();
+        }
+    }
+
+    ClusterSupervisor.Settings settings(LimeCluster c) {
+        var spec = c.getSpec();
+        int replicas = spec.replicasPerShard;
+        ReplicationMode mode = replicas == 1 ? ReplicationMode.NONE
+                : ReplicationMode.valueOf(spec.replication.mode.toUpperCase(Locale.ROOT));
+        int minInSync = Math.min(spec.replication.minInSync, replicas);
+        var policy = new FailoverPolicy(mode, minInSync, spec.replication.maxLagOnFailover, false);
+        long timeoutMs = spec.failover.primaryUnavailableSeconds * 1000L;
+        return new ClusterSupervisor.Settings(new ControlLoop.Settings(policy, timeoutMs, spec.failover.enabled),
+                replicas, config.tickMs());
+    }
+
+    private void onEvent(String ns, String name, ClusterEvents events, ControlEvent e) {
+        String msg = e.message();
+        if (e.warning()) LOG.warnf("%s/%s: %s", ns, name, msg);
+        else LOG.infof("%s/%s: %s", ns, name, msg);
+        switch (e) {
+            case ControlEvent.FailoverCompleted done -> {
+                var f = done.failover();
+                long ms = Duration.ofNanos(f.promotedNanos() - f.detectedNanos()).toMillis();
+                if (f.bootstrap()) {
+                    events.normal("PrimaryElected", f.shard() + ": " + f.to() + " is primary at epoch " + f.toEpoch());
+                } else {
+                    events.warning("FailoverCompleted", f.shard() + ": primary " + f.from() + " -> " + f.to()
+                            + ", epoch " + f.fromEpoch() + " -> " + f.toEpoch() + ", " + ms + " ms from detection to"
+                            + " promotion, expected loss " + f.expectedLossRecords() + " records");
+                    registry.counter("limedb.operator.failovers", "cluster", ns + "/" + name, "shard", f.shard())
+                            .increment();
+                    Timer.builder("limedb.operator.failover.duration").tag("cluster", ns + "/" + name)
+                            .register(registry).record(Duration.ofMillis(ms));
+                }
+            }
+            case ControlEvent.FailoverStarted s when s.fromEpoch() > 0 -> events.warning("FailoverStarted", msg);
+            case ControlEvent.Refused r -> events.warning("FailoverRefused", msg);
+            case ControlEvent.PromoteFailed p -> events.warning("PromoteFailed", msg);
+            case ControlEvent.PrimarySuspected p -> events.warning("PrimaryUnreachable", msg);
+            default -> { }
+        }
+    }
+
+    @PreDestroy
+    void stopAll() {
+        running.values().forEach(ClusterSupervisor::close);
+        running.clear();
+    }
+}

@@ -1,0 +1,139 @@
+package io.limedb.operator.status;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.limedb.core.failover.MemberReport;
+import io.limedb.core.topology.Role;
+import io.limedb.core.topology.ShardInfo;
+import io.limedb.core.topology.Topology;
+import io.limedb.operator.crd.LimeClusterStatus;
+import io.limedb.operator.crd.LimeClusterStatus.ShardStatus;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The status of a LimeCluster, computed from what the operator observed; pure. It never reports
+ * Ready for a generation it has not reconciled, nor while a shard has no serving primary.
+ */
+public final class ClusterStatusCalculator {
+    public static final String READY = "Ready";
+    public static final String AVAILABLE = "Available";
+    public static final String PROGRESSING = "Progressing";
+    public static final String DEGRADED = "Degraded";
+
+    /** One shard as observed: its published state, whether its primary serves, ready pods, members' reports. */
+    public record ShardObservation(ShardInfo shard, boolean primaryServing, int readyPods,
+            Map<String, MemberReport> reports) {}
+
+    /**
+     * Everything the status is computed from.
+     *
+     * @param generation         metadata.generation of the resource
+     * @param reconciled         whether this reconcile applied that generation's desired state
+     * @param desiredShards      spec.shards
+     * @param desiredReplicas    spec.replicasPerShard
+     * @param topology           the published topology, or null before the operator wrote one
+     * @param shards             per shard of the topology, in order
+     * @param coordinatorsReady  coordinator pods ready
+     * @param coordinatorsWanted spec.coordinator.replicas
+     * @param coordinatorEndpoint host:port of the coordinator Service's RESP port
+     * @param paused             the pause annotation is set
+     * @param problem            why reconciliation cannot proceed ("" when it can), e.g. an unsupported change
+     */
+    public record Observation(long generation, boolean reconciled, int desiredShards, int desiredReplicas,
+            Topology topology, List<ShardObservation> shards, int coordinatorsReady, int coordinatorsWanted,
+            String coordinatorEndpoint, boolean paused, String problem) {}
+
+    private ClusterStatusCalculator() {}
+
+    /** The new status; conditions keep their lastTransitionTime when their status did not change. */
+    public static LimeClusterStatus compute(Observation o, LimeClusterStatus previous, Instant now) {
+        var st = new LimeClusterStatus();
+        st.coordinatorEndpoint = o.coordinatorEndpoint();
+        st.currentShards = o.topology() == null ? 0 : o.topology().shards().size();
+        st.ringVersion = o.topology() == null ? null : o.topology().version();
+        int ready = 0;
+        int withPrimary = 0;
+        for (var s : o.shards()) {
+            var info = s.shard();
+            boolean hasPrimary = info.epoch() > 0 && s.primaryServing();
+            if (hasPrimary) withPrimary++;
+            boolean shardReady = hasPrimary && s.readyPods() >= info.members().size()
+                    && info.members().size() >= o.desiredReplicas();
+            if (shardReady) ready++;
+            long maxLag = 0;
+            for (var r : s.reports().values()) {
+                if (r.role() == Role.REPLICA) maxLag = Math.max(maxLag, r.lagRecords());
+            }
+            st.shards.add(new ShardStatus(info.id(), info.epoch() > 0 ? info.primary().id() : "", info.epoch(),
+                    s.readyPods(), maxLag));
+        }
+        st.readyShards = ready;
+        st.ready = ready + "/" + o.desiredShards();
+        int total = o.shards().size();
+        boolean allPrimaries = total > 0 && withPrimary == total;
+        boolean coordinatorsUp = o.coordinatorsReady() > 0 || o.coordinatorsWanted() == 0;
+        boolean allReady = o.reconciled() && o.problem().isEmpty() && !o.paused() && total == o.desiredShards()
+                && ready == total && o.coordinatorsReady() >= o.coordinatorsWanted() && allPrimaries;
+
+        var conds = new ArrayList<Condition>();
+        if (o.paused()) {
+            conds.add(cond(READY, false, "Paused", "reconciliation is paused by the limedb.io/paused annotation",
+                    o, previous, now));
+            conds.add(cond(PROGRESSING, false, "Paused", "remove the limedb.io/paused annotation to resume",
+                    o, previous, now));
+        } else if (allReady) {
+            conds.add(cond(READY, true, "AllShardsReady", ready + " of " + total + " shards have a serving primary and "
+                    + "all members ready; " + o.coordinatorsReady() + " coordinator(s) ready", o, previous, now));
+            conds.add(cond(PROGRESSING, false, "Reconciled", "generation " + o.generation() + " is applied",
+                    o, previous, now));
+        } else {
+            String why = !o.problem().isEmpty() ? o.problem()
+                    : !o.reconciled() ? "generation " + o.generation() + " is not applied yet"
+                    : o.topology() == null ? "creating the cluster"
+                    : withPrimary < total ? (total - withPrimary) + " shard(s) without a serving primary"
+                    : ready < total ? (total - ready) + " shard(s) with members not ready"
+                    : "waiting for coordinators (" + o.coordinatorsReady() + "/" + o.coordinatorsWanted() + " ready)";
+            conds.add(cond(READY, false, o.problem().isEmpty() ? "NotReady" : "InvalidSpec", why, o, previous, now));
+            conds.add(cond(PROGRESSING, o.problem().isEmpty(), o.problem().isEmpty() ? "Reconciling" : "Blocked", why,
+                    o, previous, now));
+        }
+        boolean available = allPrimaries && coordinatorsUp && !o.shards().isEmpty();
+        conds.add(cond(AVAILABLE, available, available ? "Serving" : "NotServing", available
+                ? "every shard has a serving primary and a coordinator is ready"
+                : "not every shard has a serving primary, or no coordinator is ready", o, previous, now));
+        boolean degraded = o.topology() != null && o.topology().shards().stream().anyMatch(s -> s.epoch() > 0)
+                && (withPrimary < total || ready < total);
+        conds.add(cond(DEGRADED, degraded, degraded ? "MembersDown" : "AsExpected", degraded
+                ? (total - withPrimary) + " shard(s) without a serving primary, " + (total - ready)
+                        + " shard(s) not fully ready"
+                : "no shard is missing a member", o, previous, now));
+        st.conditions = conds;
+        st.phase = o.paused() ? "Paused"
+                : !o.problem().isEmpty() ? "Failed"
+                : allReady ? "Running"
+                : o.topology() == null || o.topology().shards().stream().allMatch(s -> s.epoch() == 0) ? "Creating"
+                : "Degraded";
+        st.observedGeneration = o.reconciled() ? o.generation()
+                : previous == null ? null : previous.observedGeneration;
+        return st;
+    }
+
+    private static Condition cond(String type, boolean status, String reason, String message, Observation o,
+            LimeClusterStatus previous, Instant now) {
+        String s = status ? "True" : "False";
+        String since = now.toString();
+        if (previous != null && previous.conditions != null) {
+            for (var c : previous.conditions) {
+                if (type.equals(c.getType()) && s.equals(c.getStatus()) && c.getLastTransitionTime() != null) {
+                    since = c.getLastTransitionTime();
+                }
+            }
+        }
+        return new ConditionBuilder().withType(type).withStatus(s).withReason(reason).withMessage(message)
+                .withObservedGeneration(o.generation()).withLastTransitionTime(Objects.requireNonNull(since)).build();
+    }
+}
