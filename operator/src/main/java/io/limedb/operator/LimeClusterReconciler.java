@@ -120,15 +120,14 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
                 problem = "cannot apply " + what + ": " + e.getMessage();
             }
         }
-        var layout = new ClusterLayout(ns, cluster.getMetadata().getName(), shards, spec.replicasPerShard,
-                settings.clusterDomain());
+        var layout = new ClusterLayout(cluster, shards, settings);
         if (existing == null) {
             var meta = new ObjectMetaBuilder().withLabels(Labels.of(cluster, Labels.Component.TOPOLOGY))
                     .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(cluster.getApiVersion())
                             .withKind(cluster.getKind()).withName(cluster.getMetadata().getName())
                             .withUid(cluster.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true)
                             .build()).build();
-            if (store.createIfAbsent(layout.initialState(spec.vnodesPerShard), meta)) {
+            if (store.createIfAbsent(layout.initialState(spec.replicasPerShard, spec.vnodesPerShard), meta)) {
                 LOG.infof("%s/%s: topology ConfigMap %s created (%d shards x %d members)", ns,
                         cluster.getMetadata().getName(), Names.topologyConfigMap(cluster), shards, spec.replicasPerShard);
             }

@@ -111,7 +111,7 @@ public final class ClusterSupervisor implements AutoCloseable {
     public int topologyMembers(int shard) {
         var t = topology;
         if (t == null) return 0;
-        return t.shard(ClusterLayout.shardId(shard)).map(s -> s.members().size()).orElse(0);
+        return t.shard(io.limedb.operator.model.Names.shardId(shard)).map(s -> s.members().size()).orElse(0);
     }
 
     private void run() {
@@ -175,7 +175,7 @@ public final class ClusterSupervisor implements AutoCloseable {
             if (state.intent(s.id()).isPresent() || s.epoch() == 0) continue;
             int have = s.members().size();
             if (have == want) continue;
-            int index = Integer.parseInt(s.id().substring("shard-".length()));
+            int index = io.limedb.operator.model.Names.shardIndex(s.id());
             List<Member> next = new ArrayList<>();
             if (want > have) {
                 next.addAll(s.members());

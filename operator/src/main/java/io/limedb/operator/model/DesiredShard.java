@@ -92,6 +92,7 @@ public final class DesiredShard {
                 .withAutomountServiceAccountToken(false)
                 .withTerminationGracePeriodSeconds(NodePods.TERMINATION_GRACE_SECONDS)
                 .withSecurityContext(NodePods.podSecurityContext())
+                .withInitContainers(dataPermissions(cluster, settings))
                 .withContainers(container(cluster, settings))
                 .withVolumes(NodePods.tmpVolume())
                 .withAffinity(spec.affinity != null ? spec.affinity
@@ -102,6 +103,28 @@ public final class DesiredShard {
                 .withSpec(NodePods.scheduling(pod, spec).build())
                 .build();
         return ConfigHash.annotate(template);
+    }
+
+    /**
+     * Makes the data volume the node user's. fsGroup does that on most volume types, but not on
+     * hostPath-backed ones (kind's and minikube's default provisioners create them root-owned 0750),
+     * so a one-shot init container does it as root with only CHOWN and FOWNER, and only when needed.
+     */
+    static Container dataPermissions(LimeCluster cluster, OperatorSettings settings) {
+        String owner = NodePods.USER + ":" + NodePods.USER;
+        return new ContainerBuilder()
+                .withName("data-permissions")
+                .withImage(settings.image(cluster))
+                .withImagePullPolicy(cluster.getSpec().imagePullPolicy)
+                .withCommand("sh", "-c", "[ \"$(stat -c %u:%g " + DATA_DIR + ")\" = " + owner + " ] || chown " + owner
+                        + " " + DATA_DIR)
+                .withNewSecurityContext().withRunAsUser(0L).withRunAsNonRoot(false).withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true)
+                .withNewCapabilities().withDrop("ALL").withAdd("CHOWN", "FOWNER").endCapabilities().endSecurityContext()
+                .withVolumeMounts(NodePods.mount(DATA, DATA_DIR))
+                .withNewResources().addToLimits("cpu", new io.fabric8.kubernetes.api.model.Quantity("100m"))
+                .addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("32Mi")).endResources()
+                .build();
     }
 
     /**

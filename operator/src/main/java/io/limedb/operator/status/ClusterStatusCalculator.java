@@ -117,8 +117,8 @@ public final class ClusterStatusCalculator {
                 : allReady ? "Running"
                 : o.topology() == null || o.topology().shards().stream().allMatch(s -> s.epoch() == 0) ? "Creating"
                 : "Degraded";
-        st.observedGeneration = o.reconciled() ? o.generation()
-                : previous == null ? null : previous.observedGeneration;
+        Long kept = previous == null ? null : previous.observedGeneration;
+        st.observedGeneration = o.reconciled() ? Long.valueOf(o.generation()) : kept;
         return st;
     }
 
