@@ -137,7 +137,9 @@ DOCKERFILE
 }
 
 # The offline JRE base for LimeDB's node image: Debian slim + a jlink runtime from the newest JDK.
-JRE_MODULES=java.base,java.logging,java.management,java.naming,java.net.http,jdk.unsupported,java.xml,jdk.crypto.ec,java.sql,jdk.management,java.instrument,jdk.jfr
+# The operator (Quarkus) also needs jdk.zipfs (its class loader reads jars through the zip file system),
+# java.desktop (java.beans) and the JGSS/SASL/DNS modules the Kubernetes client may load.
+JRE_MODULES=java.base,java.logging,java.management,java.naming,java.net.http,jdk.unsupported,java.xml,jdk.crypto.ec,java.sql,jdk.management,java.instrument,jdk.jfr,jdk.zipfs,java.desktop,java.security.jgss,java.security.sasl,jdk.naming.dns,java.compiler
 build_jre_image() {
   local jdk; jdk=$(ls -d /usr/lib/jvm/*/ 2>/dev/null | while read -r d; do
       [ -x "$d/bin/jlink" ] && echo "$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/ *java.specification.version = //p') $d"; done |

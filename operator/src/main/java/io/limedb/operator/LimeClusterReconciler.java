@@ -158,12 +158,10 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
                 cluster.getSpec().replicasPerShard, topology, shardObs, coordReady, cluster.getSpec().coordinator.replicas,
                 Names.coordinatorEndpoint(cluster, settings), cluster.paused(), problem);
         LimeClusterStatus next = ClusterStatusCalculator.compute(obs, cluster.getStatus(), Instant.now());
-        var patch = new LimeCluster();
-        patch.setMetadata(new ObjectMetaBuilder().withName(cluster.getMetadata().getName()).withNamespace(ns).build());
-        patch.setStatus(next);
+        cluster.setStatus(next);
         boolean ready = "Running".equals(next.phase);
         Duration wait = again != null ? again : ready ? Duration.ofSeconds(10) : Duration.ofSeconds(2);
-        return UpdateControl.patchStatus(patch).rescheduleAfter(wait);
+        return UpdateControl.patchStatus(cluster).rescheduleAfter(wait);
     }
 
     /** A copy of the resource whose spec.shards is {@code shards} (the desired objects of what exists). */

@@ -28,16 +28,6 @@ public class LimeCluster extends CustomResource<LimeClusterSpec, LimeClusterStat
     /** Set to "true" to stop reconciliation (and failover) of this cluster; status says so. */
     public static final String PAUSE_ANNOTATION = "limedb.io/paused";
 
-    @Override
-    protected LimeClusterSpec initSpec() {
-        return new LimeClusterSpec();
-    }
-
-    @Override
-    protected LimeClusterStatus initStatus() {
-        return new LimeClusterStatus();
-    }
-
     public boolean paused() {
         var a = getMetadata().getAnnotations();
         return a != null && "true".equalsIgnoreCase(a.get(PAUSE_ANNOTATION));
