@@ -41,6 +41,11 @@ public final class NodeConfig {
             "coordinator only: topology JSON file, reloaded when it changes");
     public static final ConfigKey<Long> TOPOLOGY_POLL_MS = positiveLong("topology.poll.ms", 1000,
             "coordinator only: how often the topology file is checked for changes");
+    public static final ConfigKey<String> TOPOLOGY_CONFIGMAP = string("topology.configmap", "",
+            "coordinator only: name of the topology ConfigMap (data key topology.json); when set, the coordinator "
+                    + "watches it through the Kubernetes API (in-cluster service account) instead of reading topology.file");
+    public static final ConfigKey<String> TOPOLOGY_NAMESPACE = string("topology.namespace", "",
+            "coordinator only: namespace of topology.configmap; empty = the pod's own (from its service account)");
     public static final ConfigKey<Integer> RING_VNODES = positiveInt("ring.vnodes", 256,
             "virtual nodes per shard when the topology does not say");
     public static final ConfigKey<Long> RPC_DEADLINE_MS = positiveLong("rpc.deadline.ms", 3000,
@@ -110,15 +115,19 @@ public final class NodeConfig {
                     + "cannot be reached stops serving reads before its successor starts");
     public static final ConfigKey<Long> LOG_RETAIN = positiveLong("replication.log.retain", 200_000,
             "shard only: log records kept for replicas that fall behind; further behind, they copy a snapshot");
+    public static final ConfigKey<Long> PRESTOP_WAIT_MS = positiveLong("lifecycle.prestop.wait.ms", 20_000,
+            "shard only: how long GET /lifecycle/pre-stop holds a primary's answer while it waits to be stepped down "
+                    + "(the operator moves the primary before the pod stops); keep it below the pod's grace period");
     public static final ConfigKey<Long> PARENT_PID = new ConfigKey<>("parent.pid", 0L,
             "exit when this process is gone (set by `dev` for the processes it starts); 0 = off", Long::parseLong);
 
     public static final List<ConfigKey<?>> ALL = List.of(ROLE, NODE_ID, BIND_HOST, GRPC_PORT, HTTP_PORT, RESP_PORT,
-            DATA_DIR, NET_TRANSPORT, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
+            DATA_DIR, NET_TRANSPORT, TOPOLOGY_FILE, TOPOLOGY_POLL_MS, TOPOLOGY_CONFIGMAP,
+            TOPOLOGY_NAMESPACE, RING_VNODES, RPC_DEADLINE_MS, RPC_MAX_INFLIGHT,
             RPC_MAX_BATCH_OPS, RPC_MAX_BATCH_BYTES, RPC_MAX_QUEUED_BYTES, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES,
             MAX_MULTI_KEYS, MAX_REPLY_BYTES, MAX_PIPELINE, MAX_RESP_PENDING_BYTES, MAX_RESP_COMMAND_BYTES, ROCKSDB_COMPRESSION,
             ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
-            LAG_MAX_MS, LEASE_MS, LOG_RETAIN, PARENT_PID);
+            LAG_MAX_MS, LEASE_MS, LOG_RETAIN, PRESTOP_WAIT_MS, PARENT_PID);
 
     private final Map<String, Object> values = new HashMap<>();
 

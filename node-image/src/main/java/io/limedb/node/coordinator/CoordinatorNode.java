@@ -9,7 +9,9 @@ import io.limedb.node.http.HttpServer;
 import io.limedb.node.metrics.NodeMetrics;
 import io.limedb.node.resp.RespCommands;
 import io.limedb.node.resp.RespServer;
+import io.limedb.node.topology.ConfigMapTopologySource;
 import io.limedb.node.topology.FileTopologySource;
+import io.limedb.node.topology.TopologySource;
 import io.netty.channel.EventLoopGroup;
 import io.limedb.node.net.GrpcServers;
 import io.limedb.node.net.Transport;
@@ -26,7 +28,7 @@ public final class CoordinatorNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CoordinatorNode.class);
 
     private final EventLoopGroup loops;
-    private final FileTopologySource topology;
+    private final TopologySource topology;
     private final Router router;
     private final ClusterAdmin admin;
     private final RespServer resp;
@@ -44,8 +46,7 @@ public final class CoordinatorNode implements AutoCloseable {
                 c.get(NodeConfig.RPC_MAX_INFLIGHT), c.get(NodeConfig.RPC_MAX_BATCH_OPS),
                 c.get(NodeConfig.RPC_MAX_BATCH_BYTES), c.get(NodeConfig.RPC_MAX_QUEUED_BYTES), maxMessage),
                 c.get(NodeConfig.READ_FROM) == NodeConfig.ReadFrom.REPLICA);
-        topology = new FileTopologySource(Path.of(c.get(NodeConfig.TOPOLOGY_FILE)), c.get(NodeConfig.RING_VNODES),
-                c.get(NodeConfig.TOPOLOGY_POLL_MS));
+        topology = topologySource(c);
         topology.subscribe(router::update);
         router.onRefresh(topology::refresh);
         var coordinator = new Coordinator(router, limits);
@@ -62,6 +63,15 @@ public final class CoordinatorNode implements AutoCloseable {
         grpc = GrpcServers.start(host, c.get(NodeConfig.GRPC_PORT), loops, maxMessage, new KvGrpcService(coordinator, metrics));
         LOG.info("coordinator serving RESP on {}:{}, HTTP on {}:{}, gRPC on {}:{} ({}); topology from {}", host, resp.port(),
                 host, http.port(), host, grpc.getPort(), Transport.name(), topology.describe());
+    }
+
+    /** The ConfigMap through the Kubernetes API when topology.configmap is set, else the topology file. */
+    private static TopologySource topologySource(NodeConfig c) {
+        String configMap = c.get(NodeConfig.TOPOLOGY_CONFIGMAP);
+        int vnodes = c.get(NodeConfig.RING_VNODES);
+        return configMap.isEmpty()
+                ? new FileTopologySource(Path.of(c.get(NodeConfig.TOPOLOGY_FILE)), vnodes, c.get(NodeConfig.TOPOLOGY_POLL_MS))
+                : ConfigMapTopologySource.inCluster(c.get(NodeConfig.TOPOLOGY_NAMESPACE), configMap, vnodes);
     }
 
     /** Byte limits that must hold the largest operation; refused at startup rather than at the first big value. */

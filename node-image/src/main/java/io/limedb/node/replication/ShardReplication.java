@@ -60,6 +60,7 @@ public final class ShardReplication implements AutoCloseable {
     private volatile long servingFromNanos;
     private volatile long leaseUntilNanos;
     private Follower follower;
+    private CompletableFuture<Void> steppedDown; // for whenNotPrimary(); completed by the next step-down
 
     private record Waiter(CompletableFuture<Void> future, long sinceNanos) {}
 
@@ -368,6 +369,13 @@ public final class ShardReplication implements AutoCloseable {
         return status();
     }
 
+    /** Completes once this member is not the primary (at once if it is not). */
+    public synchronized CompletableFuture<Void> whenNotPrimary() {
+        if (role != Role.PRIMARY) return CompletableFuture.completedFuture(null);
+        if (steppedDown == null) steppedDown = new CompletableFuture<>();
+        return steppedDown;
+    }
+
     /** A higher epoch seen anywhere: persist it; a primary stops acknowledging and waits to be told. */
     public synchronized void observeEpoch(long epoch, String from) {
         if (role == Role.STANDALONE || epoch <= log.epoch()) return;
@@ -417,6 +425,11 @@ public final class ShardReplication implements AutoCloseable {
             pending.clear();
         }
         LOG.warn("{}: stepped down as primary: {}", nodeId, why);
+        if (steppedDown != null) {
+            var waiting = steppedDown; // completed off this lock: its waiters answer HTTP requests
+            steppedDown = null;
+            CompletableFuture.runAsync(() -> waiting.complete(null));
+        }
     }
 
     private void stopFollowing() {

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A shard node: RocksDB storage served over gRPC, with health and metrics over HTTP. */
+/** A shard node: RocksDB storage served over gRPC, with health, metrics and the pre-stop hook over HTTP. */
 public final class ShardNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ShardNode.class);
 
@@ -62,7 +62,8 @@ public final class ShardNode implements AutoCloseable {
         shardService = new ShardGrpcService(engine, metrics);
         grpc = GrpcServers.start(c.get(BIND_HOST), c.get(GRPC_PORT), loops, limits.maxMessageBytes(),
                 shardService, new ReplicationGrpcService(replication));
-        http = new HttpServer(c.get(BIND_HOST), c.get(HTTP_PORT), loops, metrics, () -> true, 1 << 20, List.of());
+        http = new HttpServer(c.get(BIND_HOST), c.get(HTTP_PORT), loops, metrics, () -> true, 1 << 20,
+                List.of(new PreStopHook(replication, c.get(NodeConfig.PRESTOP_WAIT_MS)).route()));
         LOG.info("shard {} serving gRPC on {}:{}, HTTP on {}:{}", id, c.get(BIND_HOST), grpc.getPort(),
                 c.get(BIND_HOST), http.port());
     }
