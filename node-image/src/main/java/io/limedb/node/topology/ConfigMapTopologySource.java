@@ -33,12 +33,15 @@ import javax.net.ssl.TrustManagerFactory;
 public final class ConfigMapTopologySource extends PolledTopologySource {
     static final String DATA_KEY = "topology.json";
     private static final Path SERVICE_ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
-    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** How often to GET anyway, the pauses between failed watches, and how long one watch may stay open. */
-    record Timing(long resyncMs, long minBackoffMs, long maxBackoffMs, int watchSeconds) {
-        static final Timing DEFAULT = new Timing(10_000, 200, 5_000, 300);
+    /**
+     * How often to GET anyway, the pauses between failed watches, how long one watch may stay open, and
+     * how long a request may wait for the API's answer (for a watch: for its headers, not its events).
+     */
+    record Timing(long resyncMs, long minBackoffMs, long maxBackoffMs, int watchSeconds, long requestTimeoutMs) {
+        static final Timing DEFAULT = new Timing(10_000, 200, 5_000, 300, 5_000);
     }
 
     private final URI api;
@@ -110,7 +113,7 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
             var tls = SSLContext.getInstance("TLS");
             tls.init(null, tmf.getTrustManagers(), null);
             return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls)
-                    .connectTimeout(REQUEST_TIMEOUT).build();
+                    .connectTimeout(CONNECT_TIMEOUT).build();
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot load the Kubernetes API's CA from " + caFile + ": " + e.getMessage(), e);
         }
@@ -159,7 +162,7 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
     /** GETs the ConfigMap and applies it; returns the resourceVersion to watch from, null when the API failed. */
     private String list() {
         try {
-            var r = http.send(request(listPath, REQUEST_TIMEOUT), HttpResponse.BodyHandlers.ofByteArray());
+            var r = http.send(request(listPath), HttpResponse.BodyHandlers.ofByteArray());
             if (r.statusCode() != 200) {
                 problem(r.statusCode(), r.body());
                 return null;
@@ -186,7 +189,7 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
     private boolean watch(String resourceVersion) throws IOException, InterruptedException {
         String path = listPath + "&watch=true&allowWatchBookmarks=true&timeoutSeconds=" + timing.watchSeconds()
                 + "&resourceVersion=" + URLEncoder.encode(resourceVersion, StandardCharsets.UTF_8);
-        var r = http.send(request(path, REQUEST_TIMEOUT), HttpResponse.BodyHandlers.ofInputStream());
+        var r = http.send(request(path), HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream body = r.body()) {
             if (r.statusCode() != 200) {
                 problem(r.statusCode(), body.readNBytes(4096));
@@ -256,8 +259,9 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
         return text.length() > 200 ? text.substring(0, 200) + "..." : text;
     }
 
-    private HttpRequest request(String pathAndQuery, Duration timeout) {
-        var b = HttpRequest.newBuilder(api.resolve(pathAndQuery)).timeout(timeout).header("Accept", "application/json");
+    private HttpRequest request(String pathAndQuery) {
+        var b = HttpRequest.newBuilder(api.resolve(pathAndQuery)).timeout(Duration.ofMillis(timing.requestTimeoutMs()))
+                .header("Accept", "application/json");
         if (token != null) b.header("Authorization", "Bearer " + token.get());
         return b.build();
     }
