@@ -81,7 +81,7 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
                 SERVICE_ACCOUNT.resolve("token"), defaultVnodes, Timing.DEFAULT);
     }
 
-    /** For tests: any base URL (http too), client, token file (null: none) and timing. */
+    /** For tests: any base URL (http too), token file (null: none) and timing; the source owns the client. */
     ConfigMapTopologySource(URI api, String namespace, String name, HttpClient http, Path tokenFile, int defaultVnodes,
             Timing timing) {
         super(defaultVnodes);
@@ -187,7 +187,7 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
 
     /** Follows the ConfigMap from resourceVersion until the watch ends; false when it was not opened. */
     private boolean watch(String resourceVersion) throws IOException, InterruptedException {
-        String path = listPath + "&watch=true&allowWatchBookmarks=true&timeoutSeconds=" + timing.watchSeconds()
+        String path = listPath + "&watch=true&timeoutSeconds=" + timing.watchSeconds()
                 + "&resourceVersion=" + URLEncoder.encode(resourceVersion, StandardCharsets.UTF_8);
         var r = http.send(request(path), HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream body = r.body()) {
@@ -220,7 +220,7 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
                 }
                 return false;
             }
-            default -> { } // BOOKMARK
+            default -> { } // BOOKMARK (not asked for) or a type this client does not know
         }
         return true;
     }
@@ -280,6 +280,7 @@ public final class ConfigMapTopologySource extends PolledTopologySource {
         var body = watchBody;
         if (body != null) closeQuietly(body);
         watcher.interrupt();
+        http.shutdownNow();
         super.close();
     }
 
