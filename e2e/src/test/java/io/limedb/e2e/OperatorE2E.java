@@ -277,6 +277,7 @@ class OperatorE2E {
             var failures = writer.failureNanos.stream().filter(n -> n >= t0).sorted().toList();
             long lastFailure = failures.isEmpty() ? t0 : failures.getLast();
             long firstAckAfter = writer.firstAckAfter(lastFailure, Duration.ofSeconds(30));
+            double gapMs = writer.longestGapMs(t0, Math.max(published, firstAckAfter));
             await("Ready again").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
                     .until(() -> LimeClusters.ready(limes.get(NAME)));
             long readyAgain = System.nanoTime();
@@ -284,10 +285,11 @@ class OperatorE2E {
             writer.close();
             var after = limes.get(NAME);
             System.out.printf("e2e: %s of primary %s (%s, epoch %d): new primary %s at epoch %d published after %.2f s; "
-                    + "writes acknowledged again %.2f s after the delete; client errors %d (%d not applied, %d unknown); "
+                    + "first acknowledged write after the last failure %.2f s after the delete; longest gap without "
+                    + "acknowledgements %.0f ms; client errors %d (%d not applied, %d unknown); "
                     + "Ready again after %.1f s; writer: %s%n", how, old, shard, epoch, LimeClusters.primary(after, shard),
                     LimeClusters.epoch(after, shard), (published - t0) / 1e9,
-                    firstAckAfter < 0 ? -1 : (firstAckAfter - t0) / 1e9, writer.errors() - errorsBefore,
+                    firstAckAfter < 0 ? -1 : (firstAckAfter - t0) / 1e9, gapMs, writer.errors() - errorsBefore,
                     writer.notApplied.get(), writer.unknown.get(), (readyAgain - t0) / 1e9, writer);
             var events = cluster.client().v1().events().inNamespace(cluster.namespace()).list().getItems().stream()
                     .filter(e -> "FailoverCompleted".equals(e.getReason()) && e.getMessage().contains(shard + ": primary " + old))

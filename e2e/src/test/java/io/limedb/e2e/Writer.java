@@ -27,6 +27,7 @@ final class Writer implements AutoCloseable {
     final AtomicLong notApplied = new AtomicLong();
     final AtomicLong unknown = new AtomicLong();
     final AtomicLong lastAckNanos = new AtomicLong();
+    final ConcurrentLinkedQueue<Long> ackNanos = new ConcurrentLinkedQueue<>();
     final Map<Integer, AtomicLong> byStatus = new ConcurrentHashMap<>();
 
     Writer(int localPort, String prefix, int clients) {
@@ -60,7 +61,9 @@ final class Writer implements AutoCloseable {
             byStatus.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
             if (code == 200) {
                 acknowledged.add(key);
-                lastAckNanos.set(System.nanoTime());
+                long now = System.nanoTime();
+                lastAckNanos.set(now);
+                ackNanos.add(now);
             } else {
                 failureNanos.add(System.nanoTime());
                 if (code == 500 || code == 504 || code == -1) unknown.incrementAndGet();
@@ -78,12 +81,23 @@ final class Writer implements AutoCloseable {
         return notApplied.get() + unknown.get();
     }
 
+    /** The longest time without any acknowledgement between {@code from} and {@code to} (nanoTime), in ms. */
+    double longestGapMs(long from, long to) {
+        long prev = from;
+        long worst = 0;
+        for (long t : ackNanos.stream().filter(t -> t >= from && t <= to).sorted().toList()) {
+            worst = Math.max(worst, t - prev);
+            prev = t;
+        }
+        return Math.max(worst, to - prev) / 1e6;
+    }
+
     /** The first acknowledgement at or after {@code nanos}, waiting up to {@code timeout}; -1 if none. */
     long firstAckAfter(long nanos, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            long last = lastAckNanos.get();
-            if (last >= nanos) return last;
+            var first = ackNanos.stream().filter(t -> t >= nanos).min(Long::compare);
+            if (first.isPresent()) return first.get();
             Thread.sleep(5);
         }
         return -1;

@@ -68,7 +68,11 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
                 .withLabelSelector(selector).build(), context);
         var deploy = new InformerEventSource<>(InformerEventSourceConfiguration.from(Deployment.class, LimeCluster.class)
                 .withLabelSelector(selector).build(), context);
-        return List.of(sts, deploy);
+        // the control loops' thread tells when a topology or a primary's health changed
+        var loops = new io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource<LimeCluster>(
+                "control-loops");
+        supervisors.onChange(loops::propagateEvent);
+        return List.of(sts, deploy, loops);
     }
 
     @Override

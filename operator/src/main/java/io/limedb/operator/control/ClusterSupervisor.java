@@ -51,9 +51,12 @@ public final class ClusterSupervisor implements AutoCloseable {
     private volatile String lastError = "";
     private volatile Topology topology;
     private final List<Failover> failovers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Runnable onChange;
+    private String lastSeen = "";
 
     public ClusterSupervisor(KubernetesClient client, ClusterLayout layout, ConfigMapTopologyStore store,
-            Settings settings, Consumer<ControlEvent> events) {
+            Settings settings, Consumer<ControlEvent> events, Runnable onChange) {
+        this.onChange = onChange;
         this.client = client;
         this.layout = layout;
         this.store = store;
@@ -125,6 +128,11 @@ public final class ClusterSupervisor implements AutoCloseable {
                     l.tick(departing);
                     topology = l.state().topology();
                     reconcileMembership();
+                    String seen = seen(l);
+                    if (!seen.equals(lastSeen)) {
+                        lastSeen = seen;
+                        onChange.run();
+                    }
                     if (!lastError.isEmpty()) LOG.infof("%s/%s: the control loop works again", layout.namespace(),
                             layout.name());
                     lastError = "";
@@ -144,6 +152,13 @@ public final class ClusterSupervisor implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** What the status shows of this loop: a change makes the reconciler report it at once. */
+    private String seen(ControlLoop l) {
+        var sb = new StringBuilder().append(l.state().topology().version()).append(l.state().intents().keySet());
+        for (ShardInfo s : l.state().topology().shards()) sb.append(s.id()).append(l.healthy(s.id()) ? '+' : '-');
+        return sb.toString();
     }
 
     /** Members of the topology whose pod is being deleted or does not exist. */

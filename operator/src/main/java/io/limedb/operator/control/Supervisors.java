@@ -32,6 +32,12 @@ public class Supervisors {
     MeterRegistry registry;
 
     private final Map<String, ClusterSupervisor> running = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<io.javaoperatorsdk.operator.processing.event.ResourceID> changed = id -> { };
+
+    /** Told when a cluster's topology or health changes, so that its status is reconciled at once. */
+    public void onChange(java.util.function.Consumer<io.javaoperatorsdk.operator.processing.event.ResourceID> listener) {
+        this.changed = listener;
+    }
 
     private static String key(LimeCluster c) {
         return c.getMetadata().getNamespace() + "/" + c.getMetadata().getName();
@@ -45,7 +51,9 @@ public class Supervisors {
             var events = new ClusterEvents(client, cluster);
             String name = cluster.getMetadata().getName();
             String ns = cluster.getMetadata().getNamespace();
-            return new ClusterSupervisor(client, layout, store, settings, e -> onEvent(ns, name, events, e));
+            var id = new io.javaoperatorsdk.operator.processing.event.ResourceID(name, ns);
+            return new ClusterSupervisor(client, layout, store, settings, e -> onEvent(ns, name, events, e),
+                    () -> changed.accept(id));
         });
         s.update(settings, cluster.paused());
         return s;
