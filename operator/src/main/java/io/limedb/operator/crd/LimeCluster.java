@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(LimeCluster.GROUP)
 @Version(LimeCluster.VERSION)
 @ShortNames({"lime", "lc"})
+// kubectl get shows these columns in this order: the Fabric8 generator sorts them by jsonPath, so the committed CRD
+// is generated with a post-processor that restores this order (CrdGeneration in the tests; `make crds`).
 @AdditionalPrinterColumn(name = "Shards", jsonPath = ".spec.shards", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Replicas", jsonPath = ".spec.replicasPerShard",
         type = AdditionalPrinterColumn.Type.INTEGER)

@@ -48,8 +48,8 @@ class CrdUpToDateTest {
             }
         }
         if (!stale.isEmpty()) {
-            fail(String.join(", ", stale) + " is out of date with the LimeCluster model: run `make crds` and commit "
-                    + "the result");
+            fail(String.join(", ", stale) + (stale.size() == 1 ? " is" : " are") + " out of date with the "
+                    + "LimeCluster model: run `make crds` and commit the result");
         }
     }
 

@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class LocalKubeApiServer implements AutoCloseable {
     public static final String REQUIRE_ENV = "LIMEDB_REQUIRE_APISERVER";
+    private static final Pattern ASSIGNMENT = Pattern.compile("^([A-Z0-9_]+)=(\\S+)");
 
     private final KubeAPIServer server;
     private final KubernetesClient client;
@@ -45,10 +48,10 @@ public final class LocalKubeApiServer implements AutoCloseable {
         var cache = Path.of(System.getenv().getOrDefault("LIMEDB_E2E_CACHE", "/var/cache/limedb-e2e"));
         var k8sVersion = versions.get("K8S_VERSION");
         var kubeBin = cache.resolve("k8s").resolve(k8sVersion).resolve("bin");
-        var binaries = Map.of(
-                "kube-apiserver", kubeBin.resolve("kube-apiserver"),
-                "kubectl", kubeBin.resolve("kubectl"),
-                "etcd", cache.resolve("etcd").resolve(versions.get("ETCD_VERSION")).resolve("bin/etcd"));
+        var binaries = new LinkedHashMap<String, Path>();
+        binaries.put("kube-apiserver", kubeBin.resolve("kube-apiserver"));
+        binaries.put("etcd", cache.resolve("etcd").resolve(versions.get("ETCD_VERSION")).resolve("bin/etcd"));
+        binaries.put("kubectl", kubeBin.resolve("kubectl"));
         var missing = binaries.values().stream().filter(p -> !Files.isExecutable(p)).map(Path::toString).toList();
         if (!missing.isEmpty()) {
             var message = "no Kubernetes API server binaries (missing " + String.join(", ", missing)
@@ -56,6 +59,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
             if ("true".equalsIgnoreCase(System.getenv(REQUIRE_ENV))) {
                 Assertions.fail(message + " [" + REQUIRE_ENV + "=true]");
             }
+            System.err.println("skipped: " + message); // surefire does not print why a class was aborted
             Assumptions.abort(message);
         }
         // kube-api-test looks for <dir>/k8s/<version><platform>/{kube-apiserver,etcd,kubectl} and keeps its
@@ -99,7 +103,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
         var command = new ArrayList<String>();
         command.add(kubectl.toString());
         command.add("--kubeconfig=" + kubeconfig);
-        command.addAll(java.util.List.of(args));
+        command.addAll(List.of(args));
         try {
             var process = new ProcessBuilder(command).redirectErrorStream(true).start();
             var out = new String(process.getInputStream().readAllBytes());
@@ -130,7 +134,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
         var versions = new LinkedHashMap<String, String>();
         try {
             for (var line : Files.readAllLines(file)) {
-                var m = java.util.regex.Pattern.compile("^([A-Z0-9_]+)=(\\S+)").matcher(line);
+                var m = ASSIGNMENT.matcher(line);
                 if (m.find()) {
                     versions.put(m.group(1), m.group(2));
                 }
