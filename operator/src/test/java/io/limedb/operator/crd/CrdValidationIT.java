@@ -84,6 +84,15 @@ class CrdValidationIT {
     }
 
     @Test
+    void aMissingSpecIsDefaultedLikeAnEmptyOne() {
+        var created = client.genericKubernetesResources(LIME).inNamespace(NS).resource(Serialization.unmarshal(
+                "apiVersion: limedb.io/v1alpha1\nkind: LimeCluster\nmetadata: {name: no-spec}",
+                GenericKubernetesResource.class)).create();
+        assertThat(spec(created)).containsEntry("shards", 3).containsEntry("replicasPerShard", 3);
+        assertThat(map(spec(created), "replication")).containsEntry("minInSync", 2);
+    }
+
+    @Test
     void theTypedModelReadsWhatTheApiServerDefaulted() {
         var name = create("{shards: 5}").getMetadata().getName();
         var lime = client.resources(LimeCluster.class).inNamespace(NS).withName(name).get();
