@@ -11,7 +11,7 @@ SHARDS ?= 3
 REPLICAS ?= 1
 DATA ?= $(CURDIR)/data/dev
 
-.PHONY: help build test dev bench clean
+.PHONY: help build test crds dev bench clean
 help: ## this list
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -20,6 +20,9 @@ build: ## compile and package the node (node-image/target/limedb-node.jar)
 
 test: ## unit + integration tests (real RocksDB, real processes, redis-cli)
 	$(MVN) verify
+
+crds: ## regenerate the LimeCluster CRD (crds/, charts/limedb-operator/crds/) from operator/.../crd/
+	$(MVN) -pl operator -am test -Dtest=CrdUpToDateTest -Dsurefire.failIfNoSpecifiedTests=false -Dlimedb.crd.write=true
 
 dev: build ## local cluster: coordinator + $(SHARDS) shards x $(REPLICAS) members on 127.0.0.1, data in $(DATA)
 	java -jar node-image/target/limedb-node.jar dev --shards=$(SHARDS) --replicas=$(REPLICAS) --data-dir=$(DATA)

@@ -2,9 +2,11 @@ package io.limedb.operator.crd;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
@@ -14,10 +16,18 @@ import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.List;
 import java.util.Map;
 
-/** What the user asks for. Defaults are applied by the API server (they are in the CRD's schema). */
+/**
+ * What the user asks for. Defaults are applied by the API server (they are in the CRD's schema), and so is
+ * validation: bounds, enums and CEL rules whose messages say what to change (CrdValidationIT proves each one).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+// minInSync defaults to 2 and is not lowered silently for a single-member shard: a user who asks for no redundancy
+// says so with minInSync: 1, and the message tells them exactly that. Messages are constant: a messageExpression
+// with string(int) is rejected by the API server's CEL cost estimate.
 @ValidationRule(value = "self.replication.minInSync <= self.replicasPerShard",
-        message = "replication.minInSync must be <= replicasPerShard: lower minInSync or add replicas")
+        fieldPath = ".replication.minInSync",
+        message = "replication.minInSync (default 2) must be <= replicasPerShard: set replication.minInSync to at most "
+                + "replicasPerShard (1 with a single member per shard), or raise replicasPerShard")
 public class LimeClusterSpec {
 
     @JsonPropertyDescription("Number of shards (1-256). Each shard is a StatefulSet of replicasPerShard pods; "
@@ -40,7 +50,7 @@ public class LimeClusterSpec {
 
     @JsonPropertyDescription("Image pull policy of the node containers: Always, IfNotPresent or Never.")
     @Default("IfNotPresent")
-    @io.fabric8.generator.annotation.Pattern("^(Always|IfNotPresent|Never)$")
+    @SchemaFrom(type = ImagePullPolicy.class)
     public String imagePullPolicy = "IfNotPresent";
 
     @JsonPropertyDescription("Persistent storage of each shard member (one PVC per pod).")
@@ -63,7 +73,9 @@ public class LimeClusterSpec {
     @Min(1)
     @Max(4096)
     @Default("256")
-    @ValidationRule(value = "self == oldSelf", message = "vnodesPerShard is immutable: it decides where every key lives")
+    @ValidationRule(value = "self == oldSelf",
+            message = "vnodesPerShard is immutable (it decides where every key lives): set it back to its value at "
+                    + "creation")
     public Integer vnodesPerShard = 256;
 
     @JsonPropertyDescription("Automatic failover when a shard's primary is lost.")
@@ -86,28 +98,48 @@ public class LimeClusterSpec {
     @JsonPropertyDescription("Priority class of shard and coordinator pods.")
     public String priorityClassName;
 
+    /** Values of {@link #imagePullPolicy} (the CRD's enum; the field stays a string). */
+    public enum ImagePullPolicy { Always, IfNotPresent, Never }
+
+    // Both rules compare with the stored object, so they sit on the object: a rule on storageClassName itself
+    // would not run when it was unset and gets set. Transition rules never run on create.
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @ValidationRule(value = "has(self.storageClassName) == has(oldSelf.storageClassName)"
             + " && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",
-            message = "storage.storageClassName is immutable: create a new cluster to change it")
-    @ValidationRule(value = "quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0",
-            message = "storage.size cannot shrink: set it to at least the current size")
+            fieldPath = ".storageClassName",
+            message = "storage.storageClassName is immutable: keep its value at creation (unset stays unset); "
+                    + "a new cluster can use another class",
+            messageExpression = "'storage.storageClassName is immutable: ' + (has(oldSelf.storageClassName)"
+                    + " ? 'keep \"' + oldSelf.storageClassName + '\"'"
+                    + " : 'it was unset at creation (the cluster default), leave it unset')"
+                    + " + '; a new cluster can use another class'")
+    @ValidationRule(value = "!isQuantity(self.size) || !isQuantity(oldSelf.size)"
+            + " || quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0",
+            fieldPath = ".size",
+            message = "storage.size cannot shrink: set it to at least its current size",
+            messageExpression = "'storage.size cannot shrink: set it to at least ' + oldSelf.size")
     public static class Storage {
         @JsonPropertyDescription("Size of each member's volume, e.g. 10Gi. May grow (where the storage class "
                 + "allows expansion), never shrink.")
         @Default("1Gi")
+        @Size(max = 32)
         @io.fabric8.generator.annotation.Pattern("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
-        @ValidationRule(value = "quantity(self).isGreaterThan(quantity('0'))", message = "storage.size must be > 0")
+        @ValidationRule(value = "!isQuantity(self) || quantity(self).isGreaterThan(quantity('0'))",
+                message = "storage.size must be a positive quantity such as 10Gi")
         public String size = "1Gi";
 
         @JsonPropertyDescription("StorageClass of the volumes; empty: the cluster's default. Immutable.")
+        @Size(max = 253)
         public String storageClassName;
 
         @JsonPropertyDescription("What happens to the volumes when the LimeCluster is deleted: Retain (default: "
                 + "the data stays, and a cluster of the same name adopts it) or Delete.")
         @Default("Retain")
-        @io.fabric8.generator.annotation.Pattern("^(Retain|Delete)$")
+        @SchemaFrom(type = WhenDeleted.class)
         public String whenDeleted = "Retain";
+
+        /** Values of {@link #whenDeleted}. */
+        public enum WhenDeleted { Retain, Delete }
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -120,7 +152,7 @@ public class LimeClusterSpec {
 
         @JsonPropertyDescription("Type of the coordinator Service: ClusterIP, NodePort or LoadBalancer.")
         @Default("ClusterIP")
-        @io.fabric8.generator.annotation.Pattern("^(ClusterIP|NodePort|LoadBalancer)$")
+        @SchemaFrom(type = ServiceType.class)
         public String serviceType = "ClusterIP";
 
         @JsonPropertyDescription("Ports of the coordinator Service.")
@@ -129,6 +161,9 @@ public class LimeClusterSpec {
 
         @JsonPropertyDescription("CPU and memory of each coordinator container.")
         public ResourceRequirements resources;
+
+        /** Values of {@link #serviceType}. */
+        public enum ServiceType { ClusterIP, NodePort, LoadBalancer }
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -157,7 +192,7 @@ public class LimeClusterSpec {
         @JsonPropertyDescription("sync: a write is acknowledged once minInSync members (the primary included) "
                 + "have it, and a failover loses nothing acknowledged; async: acknowledged by the primary alone.")
         @Default("sync")
-        @io.fabric8.generator.annotation.Pattern("^(sync|async)$")
+        @SchemaFrom(type = Mode.class)
         public String mode = "sync";
 
         @JsonPropertyDescription("Members (primary included) that must have a write before it is acknowledged, "
@@ -172,6 +207,9 @@ public class LimeClusterSpec {
         @Min(0)
         @Default("100000")
         public Long maxLagOnFailover = 100_000L;
+
+        /** Values of {@link #mode}, spelled as in the spec. */
+        public enum Mode { sync, async }
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
