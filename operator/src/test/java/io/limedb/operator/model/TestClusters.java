@@ -12,6 +12,7 @@ final class TestClusters {
     static LimeCluster cluster() {
         var cluster = new LimeCluster();
         cluster.setMetadata(new ObjectMetaBuilder().withName("demo").withNamespace("data").withUid("uid-1").build());
+        cluster.setSpec(new io.limedb.operator.crd.LimeClusterSpec());
         return cluster;
     }
 }
