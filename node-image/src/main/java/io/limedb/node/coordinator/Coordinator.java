@@ -24,7 +24,12 @@ public final class Coordinator {
     private final Router router;
     private final Limits limits;
 
-    public Coordinator(Router router, Limits limits) {
+    /**
+     * @param retryBudgetMs how long a request certainly not applied is retried while a failover settles:
+     *                      a lost primary being replaced, a new primary waiting out its predecessor's lease
+     */
+    public Coordinator(Router router, Limits limits, long retryBudgetMs) {
+        this.retryBudgetMs = retryBudgetMs;
         this.router = router;
         this.limits = limits;
     }
@@ -134,19 +139,17 @@ public final class Coordinator {
 
     private CompletableFuture<OpResult> retryLater(byte[] key, Op op, long startNanos, int n, LimeException e) {
         boolean settling = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
-                || e.code() == ErrorCode.NO_LEASE;
+                || e.code() == ErrorCode.NO_LEASE || e.code() == ErrorCode.SHARD_UNAVAILABLE;
         long delayMs = Math.min(25L << Math.min(n, 4), 400);
         long elapsedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        if (!settling || elapsedMs + delayMs > Math.min(RETRY_BUDGET_MS, router.deadlineMs())) {
+        if (!settling || elapsedMs + delayMs > Math.min(retryBudgetMs, router.deadlineMs())) {
             return CompletableFuture.failedFuture(e);
         }
         return router.later(key, delayMs).thenCompose(v -> attempt(key, op, startNanos, n + 1));
     }
 
-    private static final int MAX_RETRIES = 16;
-    // Covers a new primary waiting out its predecessor's lease (replication.lease.ms + 10%) after a
-    // failover; longer outages reach the client at once as "not applied, retry".
-    private static final long RETRY_BUDGET_MS = 1500;
+    private static final int MAX_RETRIES = 24;
+    private final long retryBudgetMs;
 
     /** The result, or its error thrown, so that retries see batch and per-operation errors alike. */
     private static OpResult ok(OpResult r) {

@@ -49,7 +49,7 @@ public final class CoordinatorNode implements AutoCloseable {
         topology = topologySource(c);
         topology.subscribe(router::update);
         router.onRefresh(topology::refresh);
-        var coordinator = new Coordinator(router, limits);
+        var coordinator = new Coordinator(router, limits, c.get(NodeConfig.RETRY_BUDGET_MS));
         admin = new ClusterAdmin(router);
         String host = c.get(BIND_HOST);
         int maxArgs = limits.maxMultiKeys() * 2 + 16;
