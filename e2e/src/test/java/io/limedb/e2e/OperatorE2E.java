@@ -205,6 +205,35 @@ class OperatorE2E {
 
     @Test
     @Order(6)
+    @SuppressWarnings("unchecked")
+    void changingReplicasPerShardRemovesAndAddsMembersWithoutLosingAcknowledgedWrites() throws Exception {
+        try (var writer = new Writer(coordinatorPort.getLocalPort(), "resize", 4)) {
+            for (int replicas : new int[] {2, 3}) {
+                long t0 = System.nanoTime();
+                limes.api().inNamespace(cluster.namespace()).withName(NAME).edit(r -> {
+                    ((Map<String, Object>) r.getAdditionalProperties().get("spec")).put("replicasPerShard", replicas);
+                    return r;
+                });
+                await("every shard with " + replicas + " ready members").atMost(Duration.ofMinutes(4))
+                        .pollInterval(Duration.ofSeconds(1)).until(() -> {
+                            var lc = limes.get(NAME);
+                            return LimeClusters.ready(lc) && LimeClusters.shards(lc).stream()
+                                    .allMatch(x -> Integer.valueOf(replicas).equals(x.get("readyReplicas")))
+                                    && cluster.client().apps().statefulSets().inNamespace(cluster.namespace())
+                                            .withLabel("app.kubernetes.io/instance", NAME).list().getItems().stream()
+                                            .allMatch(sts -> sts.getSpec().getReplicas() == replicas);
+                        });
+                report("replicasPerShard -> " + replicas + ": Ready", t0);
+            }
+            writer.close();
+            System.out.println("e2e: writer while resizing: " + writer);
+            verifyAcknowledged(writer);
+        }
+        assertOnePrimaryPerShard();
+    }
+
+    @Test
+    @Order(7)
     void invalidSpecsAreRejectedWithAMessageThatSaysWhatToChange() {
         String base = """
                 apiVersion: limedb.io/v1alpha1
@@ -240,7 +269,7 @@ class OperatorE2E {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void deletingTheLimeClusterRemovesWhatItOwnsAndItsVolumes() {
         limes.api().inNamespace(cluster.namespace()).withName(NAME).delete();
         var ns = cluster.namespace();
