@@ -37,7 +37,6 @@ public final class ClusterSupervisor implements AutoCloseable {
     /** What the loop is told by the LimeCluster's spec; a change makes a new loop. */
     public record Settings(ControlLoop.Settings loop, int replicasPerShard, long tickMs) {}
 
-    private final KubernetesClient client;
     private final ClusterLayout layout;
     private final ConfigMapTopologyStore store;
     private final Consumer<ControlEvent> events;
@@ -53,11 +52,12 @@ public final class ClusterSupervisor implements AutoCloseable {
     private final List<Failover> failovers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Runnable onChange;
     private String lastSeen = "";
+    /** Members to switch away from before they leave the topology (a shrinking shard's primary). */
+    private final Set<String> extraDeparting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public ClusterSupervisor(KubernetesClient client, ClusterLayout layout, ConfigMapTopologyStore store,
             Settings settings, Consumer<ControlEvent> events, Runnable onChange) {
         this.onChange = onChange;
-        this.client = client;
         this.layout = layout;
         this.store = store;
         this.settings = settings;
@@ -215,7 +215,6 @@ public final class ClusterSupervisor implements AutoCloseable {
         }
     }
 
-    private final Set<String> extraDeparting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Failovers completed by this supervisor (bootstraps excluded). */
     public List<Failover> failovers() {
