@@ -40,4 +40,15 @@ class NodeConfigTest {
             assertThat(help).contains(k.name()).contains(k.envName());
         }
     }
+
+    @Test
+    void everyDeclaredKeyIsResolved() throws Exception {
+        var declared = new java.util.ArrayList<ConfigKey<?>>();
+        for (var f : NodeConfig.class.getFields()) {
+            if (f.getType() == ConfigKey.class && java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                declared.add((ConfigKey<?>) f.get(null));
+            }
+        }
+        assertThat(NodeConfig.ALL).as("a key missing from ALL has no value at run time").containsAll(declared);
+    }
 }
