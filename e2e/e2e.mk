@@ -19,7 +19,8 @@ images: ## build the node and operator images (offline JRE base if needed), load
 	e2e/cluster.sh limedb-image
 	e2e/cluster.sh operator-image
 
-e2e: cluster images ## end-to-end tests (*E2E) on the kind cluster
+e2e: cluster images ## end-to-end tests (*E2E) on the kind cluster, the operator installed by the chart
+	e2e/limedb.sh operator
 	$(MVN) -Pe2e -pl e2e verify -Dlimedb.e2e.kubeconfig=$(E2E_KUBECONFIG) -Dlimedb.e2e.image=$(E2E_IMAGE)
 
 up: ## LimeDB on kind: cluster, images, operator (Helm chart), a 3x3 LimeCluster `example`, wait Ready

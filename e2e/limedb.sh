@@ -3,9 +3,10 @@
 # the example LimeCluster. `make up` runs `cluster.sh up`, `make images`, then `limedb.sh install`;
 # `make down` runs `limedb.sh uninstall`.
 #
-#   e2e/limedb.sh install     CRD, helm upgrade --install of the operator with the local images
-#                             (pullPolicy Never), the example LimeCluster in namespace default, and a
-#                             wait until it is Ready (progress every 10 s)
+#   e2e/limedb.sh operator    the CRD, then helm upgrade --install of the operator with the local
+#                             images (pullPolicy Never) into limedb-system, and its rollout (`make e2e`)
+#   e2e/limedb.sh install     operator, then the example LimeCluster in namespace default and a wait
+#                             until it is Ready, with progress every 10 s (`make up`)
 #   e2e/limedb.sh uninstall   delete the example, helm uninstall, delete the operator's namespace;
 #                             the kind cluster, the CRD and the example's volumes stay
 #
@@ -81,10 +82,14 @@ wait_ready() {
   done
 }
 
-install() {
-  local t0=${LIMEDB_UP_T0:-$(date +%s)}
+operator() {
   timed "CRD" apply_crd
   timed "operator" install_operator
+}
+
+install() {
+  local t0=${LIMEDB_UP_T0:-$(date +%s)}
+  operator
   kubectl -n "$EXAMPLE_NS" apply -f "$EXAMPLE" >/dev/null
   log "applied $EXAMPLE in namespace $EXAMPLE_NS"
   timed "LimeCluster example Ready" wait_ready
@@ -124,6 +129,7 @@ TEXT
 }
 
 case "${1:-}" in
+  operator) operator ;;
   install) install ;;
   uninstall) uninstall ;;
   *) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
