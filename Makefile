@@ -13,7 +13,7 @@ DATA ?= $(CURDIR)/data/dev
 
 .PHONY: help build test crds dev bench clean
 help: ## this list
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 build: ## compile and package the node (node-image/target/limedb-node.jar)
 	$(MVN) -DskipTests package

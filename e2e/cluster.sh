@@ -8,6 +8,10 @@
 #   e2e/cluster.sh jre-image     only build the offline JRE base image (prints its name)
 #   e2e/cluster.sh limedb-image  build node-image/ (the jar must exist) as $LIMEDB_E2E_IMAGE and
 #                                load it into the cluster if it is up
+#   e2e/cluster.sh operator-image  build operator/ (target/quarkus-app must exist) as
+#                                $LIMEDB_E2E_OPERATOR_IMAGE and load it into the cluster if it is up
+#   e2e/cluster.sh kubeconfig-default  merge the cluster's context into ~/.kube/config (as plain kind
+#                                does) and make it current; e2e tests keep e2e/target/kubeconfig
 #   e2e/cluster.sh status        what exists and where the cache is
 #   e2e/cluster.sh env           exports for a shell: eval "$(e2e/cluster.sh env)"; kubectl get pods
 #   e2e/cluster.sh prune         drop the Go module and build caches (~7 GiB); the built
@@ -25,6 +29,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/docker.sh"
 
 STOCK_NODE_IMAGE=kindest/node:v1.34.0
 LIMEDB_IMAGE=${LIMEDB_E2E_IMAGE:-limedb/node:e2e}
+OPERATOR_IMAGE=${LIMEDB_E2E_OPERATOR_IMAGE:-limedb/operator:e2e}
 PUBLIC_JRE_IMAGE=eclipse-temurin:21-jre
 
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; }
@@ -89,6 +94,7 @@ up() {
   timed "docker engine" ensure_docker
   node_image
   local image=$NODE_IMAGE_USED
+  mkdir -p "$(dirname "$KUBECONFIG_OUT")"
   if cluster_exists && [ "$(running_node_image)" = "$(docker image inspect -f '{{.Id}}' "$image")" ] &&
      kind get kubeconfig --name "$CLUSTER_NAME" > "$KUBECONFIG_OUT.tmp" 2>/dev/null &&
      kubectl --kubeconfig "$KUBECONFIG_OUT.tmp" get --raw /readyz >/dev/null 2>&1; then
@@ -118,21 +124,46 @@ load() {
   docker save "$@" | docker exec -i "$(node_container)" ctr --namespace=k8s.io images import --no-unpack=false -
 }
 
-# LimeDB's node image on a public JRE where one is at hand (set LIMEDB_E2E_BASE_IMAGE, or have
-# it locally), otherwise on the JRE image built offline here.
+# The JRE base of LimeDB's images (BASE_IMAGE): a public JRE where one is at hand (set
+# LIMEDB_E2E_BASE_IMAGE, or have it locally), otherwise the JRE image built offline here.
+jre_base() {
+  JRE_BASE=${LIMEDB_E2E_BASE_IMAGE:-}
+  [ -n "$JRE_BASE" ] && return 0
+  if docker image inspect "$PUBLIC_JRE_IMAGE" >/dev/null 2>&1; then JRE_BASE=$PUBLIC_JRE_IMAGE
+  else timed "JRE image" build_jre_image; JRE_BASE=$JRE_IMAGE; fi
+}
+
+# docker_build_and_load WHAT IMAGE CONTEXT: docker build on the JRE base, then load into the cluster if up.
+docker_build_and_load() {
+  local what=$1 image=$2 ctx=$3
+  ensure_docker
+  jre_base
+  log "docker build $image on $JRE_BASE"
+  timed "$what image" docker build -q --build-arg "BASE_IMAGE=$JRE_BASE" -t "$image" "$ctx" \
+    2> >(quiet_legacy_builder >&2) >/dev/null
+  if cluster_exists; then timed "image load" load "$image"; fi
+}
+
 limedb_image() {
   local repo; repo=$(cd "$E2E_DIR/.." && pwd)
   [ -f "$repo/node-image/target/limedb-node.jar" ] || die "node-image/target/limedb-node.jar is missing: make build"
-  ensure_docker
-  local base=${LIMEDB_E2E_BASE_IMAGE:-}
-  if [ -z "$base" ]; then
-    if docker image inspect "$PUBLIC_JRE_IMAGE" >/dev/null 2>&1; then base=$PUBLIC_JRE_IMAGE
-    else timed "JRE image" build_jre_image; base=$JRE_IMAGE; fi
-  fi
-  log "docker build $LIMEDB_IMAGE on $base"
-  timed "LimeDB image" docker build -q --build-arg "BASE_IMAGE=$base" -t "$LIMEDB_IMAGE" "$repo/node-image" \
-    2> >(quiet_legacy_builder >&2) >/dev/null
-  if cluster_exists; then timed "image load" load "$LIMEDB_IMAGE"; fi
+  docker_build_and_load LimeDB "$LIMEDB_IMAGE" "$repo/node-image"
+}
+
+operator_image() {
+  local repo; repo=$(cd "$E2E_DIR/.." && pwd)
+  [ -f "$repo/operator/target/quarkus-app/quarkus-run.jar" ] ||
+    die "operator/target/quarkus-app is missing: mvn -pl operator -am -DskipTests package (or make images)"
+  docker_build_and_load operator "$OPERATOR_IMAGE" "$repo/operator"
+}
+
+# The cluster's context in the user's kubeconfig (~/.kube/config, or $LIMEDB_USER_KUBECONFIG), made
+# current, as `kind create cluster` does without --kubeconfig.
+kubeconfig_default() {
+  cluster_exists || die "cluster $CLUSTER_NAME is not up: e2e/cluster.sh up"
+  local target=${LIMEDB_USER_KUBECONFIG:-$HOME/.kube/config}
+  mkdir -p "$(dirname "$target")"
+  kind export kubeconfig --name "$CLUSTER_NAME" --kubeconfig "$target"
 }
 
 prune() {
@@ -155,6 +186,8 @@ case "${1:-}" in
   node-image) ensure_docker; node_image ;;
   jre-image) ensure_docker; build_jre_image; echo "$JRE_IMAGE" ;;
   limedb-image) limedb_image ;;
+  operator-image) operator_image ;;
+  kubeconfig-default) kubeconfig_default ;;
   status) status ;;
   prune) prune ;;
   env) echo "export KUBECONFIG=$KUBECONFIG_OUT PATH=$BIN:\$PATH" ;;
