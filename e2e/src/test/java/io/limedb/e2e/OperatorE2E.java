@@ -245,7 +245,7 @@ class OperatorE2E {
                 "  shards: 0\n", "shards",
                 "  shards: 300\n", "shards",
                 "  replicasPerShard: 9\n", "replicasPerShard",
-                "  replicasPerShard: 2\n  replication: {minInSync: 3}\n", "minInSync must be <= replicasPerShard",
+                "  replicasPerShard: 2\n  replication: {minInSync: 3}\n", "must be <= replicasPerShard",
                 "  replication: {mode: eventual}\n", "mode",
                 "  storage: {whenDeleted: Shred}\n", "whenDeleted",
                 "  coordinator: {serviceType: Magic}\n", "serviceType");

@@ -161,7 +161,12 @@ public final class ClusterSupervisor implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Members of the topology whose pod is being deleted or does not exist. */
+    /**
+     * Members of the topology whose process is going or gone: the pod is being deleted, does not
+     * exist, or its node container is not running (a pod recreated after a forced delete, a
+     * container restarting after a crash). Such a member cannot be serving as primary, so there is
+     * nothing to wait for.
+     */
     private Set<String> departing() {
         var t = topology != null ? topology : store.read().state().topology();
         var present = new java.util.HashMap<String, Pod>();
@@ -170,11 +175,21 @@ public final class ClusterSupervisor implements AutoCloseable {
         for (ShardInfo s : t.shards()) {
             for (Member m : s.members()) {
                 var pod = present.get(m.id());
-                if (pod == null || pod.getMetadata().getDeletionTimestamp() != null) out.add(m.id());
+                if (pod == null || pod.getMetadata().getDeletionTimestamp() != null || !nodeRunning(pod)) {
+                    out.add(m.id());
+                }
             }
         }
         return out;
     }
+
+    private static boolean nodeRunning(Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) return false;
+        return pod.getStatus().getContainerStatuses().stream()
+                .anyMatch(c -> io.limedb.operator.model.Names.NODE_CONTAINER.equals(c.getName()) && c.getState() != null
+                        && c.getState().getRunning() != null);
+    }
+
 
     /**
      * Grows or shrinks each shard's membership in the topology to replicasPerShard, one shard per tick,

@@ -13,6 +13,8 @@ public final class Names {
     /** Key of the topology JSON in the topology ConfigMap. */
     public static final String TOPOLOGY_KEY = "topology.json";
     /** Container ports of the node; the shard Services expose them as they are. */
+    /** The node container of shard and coordinator pods. */
+    public static final String NODE_CONTAINER = "node";
     public static final int GRPC_PORT = 9090;
     public static final int HTTP_PORT = 8080;
     public static final int RESP_PORT = 6379;

@@ -25,7 +25,7 @@ import java.util.Map;
 
 /** Pieces that shard and coordinator pods share: security, probes, env helpers, /tmp and scheduling. */
 final class NodePods {
-    static final String CONTAINER = "node";
+    static final String CONTAINER = Names.NODE_CONTAINER;
     static final long USER = 10001;
     static final long TERMINATION_GRACE_SECONDS = 30;
     /** Half the container's memory for the heap (RocksDB needs the rest); serial GC on small pods. */
