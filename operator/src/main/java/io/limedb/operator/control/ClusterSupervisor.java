@@ -51,13 +51,17 @@ public final class ClusterSupervisor implements AutoCloseable {
     private volatile Topology topology;
     private final List<Failover> failovers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Runnable onChange;
+    private final java.util.function.BooleanSupplier mayAct;
     private String lastSeen = "";
+    private String lastMembershipWait = "";
     /** Members to switch away from before they leave the topology (a shrinking shard's primary). */
     private final Set<String> extraDeparting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public ClusterSupervisor(KubernetesClient client, ClusterLayout layout, ConfigMapTopologyStore store,
-            Settings settings, Consumer<ControlEvent> events, Runnable onChange) {
+            Settings settings, Consumer<ControlEvent> events, Runnable onChange,
+            java.util.function.BooleanSupplier mayAct) {
         this.onChange = onChange;
+        this.mayAct = mayAct;
         this.layout = layout;
         this.store = store;
         this.settings = settings;
@@ -120,7 +124,7 @@ public final class ClusterSupervisor implements AutoCloseable {
     private void run() {
         while (running) {
             long start = System.nanoTime();
-            if (!paused) {
+            if (!paused && mayAct.getAsBoolean()) {
                 try {
                     var departing = departing();
                     departing.addAll(extraDeparting);
@@ -214,6 +218,19 @@ public final class ClusterSupervisor implements AutoCloseable {
                 var keep = layout.members(index, want).stream().map(Member::id).collect(java.util.stream.Collectors.toSet());
                 if (!keep.contains(s.primary().id())) {
                     extraDeparting.add(s.primary().id());
+                    continue;
+                }
+                // Only once the staying replicas alone keep writes going: enough of them follow the
+                // primary, caught up (a member still restarting would otherwise leave too few).
+                var reports = loop.lastReports(s.id());
+                long inSync = keep.stream().filter(id -> !id.equals(s.primary().id())).map(reports::get)
+                        .filter(r -> r != null && r.followsAt(s.primary().id(), s.epoch()) && r.caughtUp()).count();
+                int needed = settings.loop().policy().minInSync() - 1;
+                if (inSync < needed) {
+                    String why = s.id() + ": waiting to remove members until " + needed + " staying replica(s) follow "
+                            + s.primary().id() + " caught up (" + inSync + " do)";
+                    if (!why.equals(lastMembershipWait)) LOG.infof("%s/%s: %s", layout.namespace(), layout.name(), why);
+                    lastMembershipWait = why;
                     continue;
                 }
                 for (Member m : s.members()) if (keep.contains(m.id())) next.add(m);

@@ -9,7 +9,9 @@ import io.limedb.operator.OperatorConfig;
 import io.limedb.operator.crd.LimeCluster;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -32,6 +34,8 @@ public class Supervisors {
     MeterRegistry registry;
 
     private final Map<String, ClusterSupervisor> running = new ConcurrentHashMap<>();
+    private volatile LeaseCheck lease;
+    private volatile boolean stopping;
     private volatile java.util.function.Consumer<io.javaoperatorsdk.operator.processing.event.ResourceID> changed = id -> { };
 
     /** Told when a cluster's topology or health changes, so that its status is reconciled at once. */
@@ -53,7 +57,7 @@ public class Supervisors {
             String ns = cluster.getMetadata().getNamespace();
             var id = new io.javaoperatorsdk.operator.processing.event.ResourceID(name, ns);
             return new ClusterSupervisor(client, layout, store, settings, e -> onEvent(ns, name, events, e),
-                    () -> changed.accept(id));
+                    () -> changed.accept(id), this::mayAct);
         });
         s.update(settings, cluster.paused());
         return s;
@@ -69,6 +73,23 @@ public class Supervisors {
             LOG.infof("%s: stopping its control loop", key(cluster));
             s.close();
         }
+    }
+
+    /**
+     * Whether control loops may act now: not while the operator shuts down, and, with leader
+     * election, only while this replica holds the lease (a replica that lost it, or is being replaced
+     * and no longer renews it, stops within a second instead of acting on an old spec).
+     */
+    boolean mayAct() {
+        if (stopping) return false;
+        var l = lease;
+        if (l == null) {
+            synchronized (this) {
+                if (lease == null) lease = LeaseCheck.fromEnvironment(client);
+                l = lease;
+            }
+        }
+        return l.held();
     }
 
     ClusterSupervisor.Settings settings(LimeCluster c) {
@@ -109,6 +130,11 @@ public class Supervisors {
             case ControlEvent.PrimarySuspected p -> events.warning("PrimaryUnreachable", msg);
             default -> { }
         }
+    }
+
+    void onShutdown(@Observes ShutdownEvent event) {
+        stopping = true;
+        stopAll();
     }
 
     @PreDestroy
