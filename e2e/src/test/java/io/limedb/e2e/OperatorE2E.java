@@ -197,6 +197,8 @@ class OperatorE2E {
                         var l = cluster.client().leases().inNamespace(OPERATOR_NS).withName("limedb-operator-lease").get();
                         return l != null && !leader.equals(l.getSpec().getHolderIdentity());
                     });
+            await("Ready under the new leader").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> LimeClusters.ready(limes.get(NAME)));
             failOverByDeletingThePrimary("shard-0", true);
         } finally {
             ops.scale(1);
@@ -291,6 +293,7 @@ class OperatorE2E {
         var before = limes.get(NAME);
         String old = LimeClusters.primary(before, shard);
         long epoch = LimeClusters.epoch(before, shard);
+        assertThat(old).as("status names the primary of " + shard).isNotEmpty();
         String how = force ? "kubectl delete pod --force --grace-period=0" : "kubectl delete pod";
         try (var writer = new Writer(coordinatorPort.getLocalPort(), shard + (force ? "-force" : "-graceful"), 4)) {
             Thread.sleep(2000);

@@ -137,7 +137,13 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
             }
         }
         supervisor = supervisors.ensure(cluster, layout, store);
-        return status(cluster, supervisor.topology(), supervisor, problem.isEmpty(), problem, null);
+        if (supervisor.topology() == null && cluster.getStatus() != null && cluster.getStatus().phase != null) {
+            // A control loop that has not looked at the members yet (an operator just started or took
+            // over) knows nothing of their health: keep what status says until it has, rather than lie.
+            return UpdateControl.<LimeCluster>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
+        }
+        return status(cluster, supervisor.topology() != null ? supervisor.topology() : existing, supervisor,
+                problem.isEmpty(), problem, null);
     }
 
     private UpdateControl<LimeCluster> status(LimeCluster cluster, Topology topology, ClusterSupervisor supervisor,
