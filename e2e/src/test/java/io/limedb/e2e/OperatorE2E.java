@@ -160,8 +160,13 @@ class OperatorE2E {
             Thread.sleep(1000);
             long t0 = System.nanoTime();
             deletePod(cluster.namespace(), old, true);
-            Thread.sleep(1500); // the operator has seen the pod gone and is failing over
+            Thread.sleep(400); // the operator has seen the pod gone and is failing over
             for (Pod p : operatorPods()) deletePod(OPERATOR_NS, p.getMetadata().getName(), true);
+            var topology = cluster.client().configMaps().inNamespace(cluster.namespace()).withName(NAME + "-topology")
+                    .get().getData().get("topology.json");
+            System.out.println("e2e: operator killed " + (topology.contains("\"failover\"")
+                    ? "with a failover recorded in the topology ConfigMap" : "before or after the failover's records")
+                    + " (" + (System.nanoTime() - t0) / 1_000_000 + " ms after the primary's delete)");
             await("new primary after the operator's restart").atMost(Duration.ofMinutes(3))
                     .pollInterval(Duration.ofMillis(500)).until(() -> {
                         var lc = limes.get(NAME);
