@@ -51,10 +51,11 @@ public final class NodeConfig {
     public static final ConfigKey<Long> RPC_DEADLINE_MS = positiveLong("rpc.deadline.ms", 3000,
             "coordinator only: how long a shard has to answer before the request fails with outcome unknown; "
                     + "keep it above replication.ack.timeout.ms so that a slow commit gets the shard's own answer");
-    public static final ConfigKey<Long> RETRY_BUDGET_MS = positiveLong("coordinator.retry.budget.ms", 3000,
+    public static final ConfigKey<Long> RETRY_BUDGET_MS = positiveLong("coordinator.retry.budget.ms", 1500,
             "coordinator only: how long a request that was certainly not applied is retried while a failover "
-                    + "settles (primary unreachable, not primary yet, waiting out the old lease), capped by "
-                    + "rpc.deadline.ms; after it the client gets the error (not applied, retry)");
+                    + "settles (a replicated shard's primary unreachable, not primary yet, waiting out the old "
+                    + "lease), capped by rpc.deadline.ms; after it the client gets the error (not applied, retry). "
+                    + "Keep it below your clients' timeouts (Jedis: 2 s)");
     public static final ConfigKey<io.limedb.node.net.Transport.Mode> NET_TRANSPORT = oneOf("net.transport",
             io.limedb.node.net.Transport.Mode.AUTO, io.limedb.node.net.Transport.Mode.class,
             "network transport: auto (Linux epoll when available, else Java NIO), nio or epoll");

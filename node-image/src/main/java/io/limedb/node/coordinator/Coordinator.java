@@ -138,8 +138,10 @@ public final class Coordinator {
     }
 
     private CompletableFuture<OpResult> retryLater(byte[] key, Op op, long startNanos, int n, LimeException e) {
+        // An unreachable primary is worth waiting for only where a replica can replace it.
         boolean settling = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
-                || e.code() == ErrorCode.NO_LEASE || e.code() == ErrorCode.SHARD_UNAVAILABLE;
+                || e.code() == ErrorCode.NO_LEASE
+                || (e.code() == ErrorCode.SHARD_UNAVAILABLE && router.replicated(key));
         long delayMs = Math.min(25L << Math.min(n, 4), 400);
         long elapsedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         if (!settling || elapsedMs + delayMs > Math.min(retryBudgetMs, router.deadlineMs())) {

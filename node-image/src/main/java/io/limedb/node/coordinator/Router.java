@@ -117,6 +117,18 @@ public final class Router implements AutoCloseable {
         return route(key, op, false);
     }
 
+    /** Whether the key's shard has members besides its primary (so a lost primary can be replaced). */
+    public boolean replicated(byte[] key) {
+        Table t;
+        try {
+            t = table();
+        } catch (LimeException e) {
+            return false;
+        }
+        int shard = t.ring().ownerIndexOf(KeyHash.of(key));
+        return t.replicas()[shard].length > 0;
+    }
+
     /**
      * Routes again an operation a shard sent back unrun because its reply was full: it leaves in the
      * link's next batch, ahead of what is queued there (see {@link ShardLink#resubmit}).
