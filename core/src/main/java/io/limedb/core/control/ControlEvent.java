@@ -55,9 +55,15 @@ public sealed interface ControlEvent {
     }
 
     /** No safe new primary yet; reported once per distinct reason. */
-    record Refused(String shard, long epoch, String reason) implements ControlEvent {
+    record Refused(String shard, long epoch, String reason, boolean bootstrap) implements ControlEvent {
         public String message() {
-            return shard + " epoch " + epoch + ": failover refused: " + reason;
+            return shard + " epoch " + epoch + ": " + (bootstrap ? "no first primary yet: " : "failover refused: ")
+                    + reason;
+        }
+
+        /** A new shard waiting for its members to start is expected; a refused failover is not. */
+        public boolean warning() {
+            return !bootstrap;
         }
     }
 

@@ -213,7 +213,7 @@ public final class ControlLoop {
                 elapsedMs(mem.attemptSince, now()) >= settings.failureTimeoutMs(), knownHead(mem), departing);
         switch (Election.choose(ballot, settings.policy())) {
             case Election.Refused r -> {
-                if (!r.reason().equals(mem.lastRefusal)) emit(new ControlEvent.Refused(shard.id(), e, r.reason()));
+                if (!r.reason().equals(mem.lastRefusal)) emit(new ControlEvent.Refused(shard.id(), e, r.reason(), shard.epoch() == 0));
                 mem.lastRefusal = r.reason();
                 return false;
             }

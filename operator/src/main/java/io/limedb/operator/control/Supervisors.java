@@ -125,6 +125,7 @@ public class Supervisors {
                 }
             }
             case ControlEvent.FailoverStarted s when s.fromEpoch() > 0 -> events.warning("FailoverStarted", msg);
+            case ControlEvent.Refused r when r.bootstrap() -> events.normal("WaitingForMembers", msg);
             case ControlEvent.Refused r -> events.warning("FailoverRefused", msg);
             case ControlEvent.PromoteFailed p -> events.warning("PromoteFailed", msg);
             case ControlEvent.PrimarySuspected p -> events.warning("PrimaryUnreachable", msg);
