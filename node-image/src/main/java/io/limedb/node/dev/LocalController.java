@@ -4,6 +4,7 @@ import io.limedb.api.members.GrpcMembers;
 import io.limedb.core.control.ControlEvent;
 import io.limedb.core.control.ControlLoop;
 import io.limedb.core.control.Failover;
+import io.limedb.core.control.TickThread;
 import io.limedb.core.failover.FailoverPolicy;
 import io.limedb.core.topology.ReplicationMode;
 import io.limedb.core.topology.ShardInfo;
@@ -52,9 +53,7 @@ public final class LocalController implements AutoCloseable {
     private final GrpcMembers members;
     private final ControlLoop loop;
     private final Map<String, Long> deadSince = new HashMap<>();
-    private final Thread thread;
-    private volatile boolean running = true;
-    private volatile String lastError = "";
+    private final TickThread thread;
 
     LocalController(LocalCluster cluster, Settings settings, FileTopologyStore store) {
         this.cluster = cluster;
@@ -64,8 +63,9 @@ public final class LocalController implements AutoCloseable {
         var policy = new FailoverPolicy(settings.mode(), settings.minInSync(), settings.maxAsyncLagRecords(), false);
         this.loop = new ControlLoop(members, store, new ControlLoop.Settings(policy, settings.failureTimeoutMs()),
                 System::nanoTime, LocalController::log);
-        thread = new Thread(this::run, "local-controller");
-        thread.setDaemon(true);
+        thread = new TickThread("local-controller", settings.pollMs(), this::step, error -> {
+            if (!error.isEmpty()) LOG.error("controller: {}", error);
+        });
     }
 
     void start() {
@@ -105,7 +105,7 @@ public final class LocalController implements AutoCloseable {
             Thread.sleep(50);
         }
         throw new IllegalStateException("no primary elected within " + timeout + "; topology: " + store.file()
-                + (lastError.isEmpty() ? "" : "; last error: " + lastError));
+                + (thread.lastError().isEmpty() ? "" : "; last error: " + thread.lastError()));
     }
 
     private Optional<ShardInfo> shardInfo(int shard) {
@@ -113,25 +113,12 @@ public final class LocalController implements AutoCloseable {
         return state == null ? Optional.empty() : state.topology().shard(cluster.shardId(shard));
     }
 
-    private void run() {
-        while (running) {
-            long start = System.nanoTime();
-            try {
-                loop.tick();
-                lastError = "";
-            } catch (RuntimeException e) {
-                if (!e.toString().equals(lastError)) LOG.error("controller: {}", e.toString());
-                lastError = e.toString();
-            }
+    /** One tick of the loop, then (as a kubelet would) restarts of dead processes, even if the tick failed. */
+    private void step() {
+        try {
+            loop.tick();
+        } finally {
             if (settings.restartDelayMs() >= 0) superviseProcesses();
-            long sleep = settings.pollMs() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            if (sleep > 0) {
-                try {
-                    Thread.sleep(sleep);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
         }
     }
 
@@ -169,13 +156,7 @@ public final class LocalController implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
-        try {
-            thread.join(2000);
-        } catch (InterruptedException ignored) {
-            Thread.currentThread().interrupt();
-        }
+        thread.close();
         members.close();
     }
 }

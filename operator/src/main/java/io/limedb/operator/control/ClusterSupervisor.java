@@ -6,8 +6,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.limedb.api.members.GrpcMembers;
 import io.limedb.core.control.ControlEvent;
 import io.limedb.core.control.ControlLoop;
-import io.limedb.core.control.Failover;
-import io.limedb.core.control.TopologyStore;
+import io.limedb.core.control.TickThread;
 import io.limedb.core.failover.MemberReport;
 import io.limedb.core.topology.Member;
 import io.limedb.core.topology.Role;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -42,14 +40,11 @@ public final class ClusterSupervisor implements AutoCloseable {
     private final Consumer<ControlEvent> events;
     private final SharedIndexInformer<Pod> pods;
     private final GrpcMembers members;
-    private final Thread thread;
+    private final TickThread thread;
     private volatile Settings settings;
     private volatile ControlLoop loop;
     private volatile boolean paused;
-    private volatile boolean running = true;
-    private volatile String lastError = "";
     private volatile Topology topology;
-    private final List<Failover> failovers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Runnable onChange;
     private final java.util.function.BooleanSupplier mayAct;
     private String lastSeen = "";
@@ -71,8 +66,11 @@ public final class ClusterSupervisor implements AutoCloseable {
                 .withLabel("app.kubernetes.io/component", "shard").inform();
         this.members = new GrpcMembers(new Addresses());
         this.loop = newLoop(settings);
-        this.thread = new Thread(this::run, "supervisor-" + layout.namespace() + "-" + layout.name());
-        this.thread.setDaemon(true);
+        this.thread = new TickThread("supervisor-" + layout.namespace() + "-" + layout.name(), settings.tickMs(),
+                this::step, error -> {
+                    if (error.isEmpty()) LOG.infof("%s/%s: the control loop works again", layout.namespace(), layout.name());
+                    else LOG.warnf("%s/%s: control loop: %s", layout.namespace(), layout.name(), error);
+                });
         this.thread.start();
     }
 
@@ -85,9 +83,7 @@ public final class ClusterSupervisor implements AutoCloseable {
         this.paused = pause;
         if (!next.equals(settings)) {
             settings = next;
-            var old = loop;
             loop = newLoop(next);
-            failovers.addAll(old.failovers());
         }
     }
 
@@ -109,11 +105,6 @@ public final class ClusterSupervisor implements AutoCloseable {
         return loop.lastReports(shardId);
     }
 
-    /** The last error of a tick ("" when the last tick went through). */
-    public String lastError() {
-        return lastError;
-    }
-
     /** Members of the published topology per shard (the StatefulSet must keep at least these pods). */
     public int topologyMembers(int shard) {
         var t = topology;
@@ -121,40 +112,18 @@ public final class ClusterSupervisor implements AutoCloseable {
         return t.shard(io.limedb.operator.model.Names.shardId(shard)).map(s -> s.members().size()).orElse(0);
     }
 
-    private void run() {
-        while (running) {
-            long start = System.nanoTime();
-            if (!paused && mayAct.getAsBoolean()) {
-                try {
-                    var departing = departing();
-                    departing.addAll(extraDeparting);
-                    var l = loop;
-                    l.tick(departing);
-                    topology = l.state().topology();
-                    reconcileMembership();
-                    String seen = seen(l);
-                    if (!seen.equals(lastSeen)) {
-                        lastSeen = seen;
-                        onChange.run();
-                    }
-                    if (!lastError.isEmpty()) LOG.infof("%s/%s: the control loop works again", layout.namespace(),
-                            layout.name());
-                    lastError = "";
-                } catch (RuntimeException e) {
-                    if (!e.toString().equals(lastError)) {
-                        LOG.warnf("%s/%s: control loop: %s", layout.namespace(), layout.name(), e.toString());
-                    }
-                    lastError = e.toString();
-                }
-            }
-            long sleep = settings.tickMs() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            if (sleep > 0) {
-                try {
-                    Thread.sleep(sleep);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
+    private void step() {
+        if (paused || !mayAct.getAsBoolean()) return;
+        var departing = departing();
+        departing.addAll(extraDeparting);
+        var l = loop;
+        l.tick(departing);
+        topology = l.state().topology();
+        reconcileMembership();
+        String seen = seen(l);
+        if (!seen.equals(lastSeen)) {
+            lastSeen = seen;
+            onChange.run();
         }
     }
 
@@ -248,22 +217,9 @@ public final class ClusterSupervisor implements AutoCloseable {
     }
 
 
-    /** Failovers completed by this supervisor (bootstraps excluded). */
-    public List<Failover> failovers() {
-        var all = new ArrayList<>(failovers);
-        all.addAll(loop.failovers());
-        return all;
-    }
-
     @Override
     public void close() {
-        running = false;
-        thread.interrupt();
-        try {
-            thread.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        thread.close();
         pods.close();
         members.close();
     }
