@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.limedb.core.control.ClusterState;
 import io.limedb.core.control.FailoverIntent;
+import io.limedb.core.reshard.Resharding;
+import io.limedb.core.ring.Ownership;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,8 +75,42 @@ public final class TopologyJson {
             JsonNode f = s.get("failover");
             if (withIntents && f != null && !f.isNull()) intents.put(id, intent(id, f));
         }
-        return new Stored(root.path("revision").asLong(0),
-                new ClusterState(new Topology(version, vnodes, list), intents));
+        Ownership ownership = null;
+        JsonNode ring = root.get("ring");
+        if (ring != null && !ring.isNull()) {
+            var flipped = new java.util.LinkedHashSet<Ownership.Pair>();
+            for (JsonNode f : ring.path("flipped")) flipped.add(Ownership.Pair.parse(f.asText()));
+            ownership = new Ownership(ring.path("version").asLong(1), vnodes, strings(ring.path("shards"), "ring shards"),
+                    strings(ring.path("next"), null), flipped);
+        }
+        var topology = new Topology(version, vnodes, list, ownership);
+        Resharding resharding = null;
+        JsonNode r = root.get("resharding");
+        if (topology.ownership().resharding()) {
+            var moves = new java.util.LinkedHashMap<Ownership.Pair, Resharding.Move>();
+            if (withIntents && r != null) {
+                for (JsonNode m : r.path("moves")) {
+                    var pair = new Ownership.Pair(text(m, "source", "move"), text(m, "target", "move"));
+                    Resharding.Phase phase;
+                    try {
+                        phase = Resharding.Phase.valueOf(text(m, "phase", "move " + pair).toUpperCase(Locale.ROOT));
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("move " + pair + ": phase must be copying, flipped or done");
+                    }
+                    moves.put(pair, new Resharding.Move(phase, m.path("ranges").asInt(0), m.path("keys").asLong(0),
+                            m.path("bytes").asLong(0)));
+                }
+            }
+            resharding = new Resharding(moves);
+        }
+        return new Stored(root.path("revision").asLong(0), new ClusterState(topology, intents, resharding));
+    }
+
+    private static java.util.List<String> strings(JsonNode array, String requiredWhat) {
+        var out = new ArrayList<String>();
+        if (array.isArray()) array.forEach(n -> out.add(n.asText()));
+        if (requiredWhat != null && out.isEmpty()) throw new IllegalArgumentException("topology needs non-empty " + requiredWhat);
+        return out;
     }
 
     private static FailoverIntent intent(String shard, JsonNode f) {
@@ -114,6 +150,20 @@ public final class TopologyJson {
                 if (i.expectedLossRecords() > 0) f.put("expected_loss_records", i.expectedLossRecords());
             });
         }
+        var o = t.ownership();
+        ObjectNode ring = root.putObject("ring").put("version", o.version());
+        o.shards().forEach(ring.putArray("shards")::add);
+        if (o.resharding()) {
+            o.next().forEach(ring.putArray("next")::add);
+            var f = ring.putArray("flipped");
+            o.flipped().forEach(p -> f.add(p.toString()));
+        }
+        state.reshardingInProgress().ifPresent(r -> {
+            var moves = root.putObject("resharding").putArray("moves");
+            r.moves().forEach((pair, m) -> moves.addObject().put("source", pair.source()).put("target", pair.target())
+                    .put("phase", m.phase().name().toLowerCase(Locale.ROOT)).put("ranges", m.ranges())
+                    .put("keys", m.keys()).put("bytes", m.bytes()));
+        });
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
         } catch (IOException e) {

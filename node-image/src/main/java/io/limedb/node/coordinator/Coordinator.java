@@ -130,7 +130,7 @@ public final class Coordinator {
                 return CompletableFuture.failedFuture(e);
             }
             boolean movable = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
-                    || e.code() == ErrorCode.SHARD_UNAVAILABLE;
+                    || e.code() == ErrorCode.SHARD_UNAVAILABLE || e.code() == ErrorCode.MOVED;
             if (!movable) return retryLater(key, op, startNanos, n, e);
             return router.refresh().thenCompose(moved -> moved ? attempt(key, op, startNanos, n + 1)
                     : retryLater(key, op, startNanos, n, e));
@@ -139,8 +139,9 @@ public final class Coordinator {
 
     private CompletableFuture<OpResult> retryLater(byte[] key, Op op, long startNanos, int n, LimeException e) {
         // An unreachable primary is worth waiting for only where a replica can replace it.
+        // A moved key waits for its new owner's ring version to be published (a move's short write hold).
         boolean settling = e.code() == ErrorCode.NOT_PRIMARY || e.code() == ErrorCode.STALE_EPOCH
-                || e.code() == ErrorCode.NO_LEASE
+                || e.code() == ErrorCode.NO_LEASE || e.code() == ErrorCode.MOVED
                 || (e.code() == ErrorCode.SHARD_UNAVAILABLE && router.replicated(key));
         long delayMs = Math.min(25L << Math.min(n, 4), 400);
         long elapsedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);

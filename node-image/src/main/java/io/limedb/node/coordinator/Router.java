@@ -27,23 +27,42 @@ import org.slf4j.LoggerFactory;
 public final class Router implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
 
-    /** The ring, each shard's primary, epoch and replicas, for one topology version. */
-    public record Table(Topology topology, HashRing ring, String[] primaryAddress, long[] epoch, String[][] replicas) {
+    /**
+     * One topology version as routed: each shard's primary, epoch and replicas (indexed like the
+     * topology's shards), and who owns each ring position (during a resharding, per moved pair).
+     */
+    public record Table(Topology topology, HashRing ring, String[] ids, String[] primaryAddress, long[] epoch,
+            String[][] replicas, int[] ringToShard, java.util.Map<String, Integer> index) {
         static Table of(Topology t) {
             var ring = t.ring();
-            var byId = t.byId();
-            int n = ring.shards().size();
+            int n = t.shards().size();
+            String[] ids = new String[n];
             String[] primaries = new String[n];
             long[] epochs = new long[n];
             String[][] replicas = new String[n][];
+            var index = new java.util.HashMap<String, Integer>();
             for (int i = 0; i < n; i++) {
-                var shard = byId.get(ring.shards().get(i));
+                var shard = t.shards().get(i);
+                ids[i] = shard.id();
+                index.put(shard.id(), i);
                 primaries[i] = shard.primary().address();
                 epochs[i] = shard.epoch();
                 replicas[i] = shard.members().stream().filter(m -> m.role() == io.limedb.core.topology.Role.REPLICA)
                         .map(io.limedb.core.topology.Member::address).toArray(String[]::new);
             }
-            return new Table(t, ring, primaries, epochs, replicas);
+            int[] ringToShard = ring.shards().stream().mapToInt(index::get).toArray();
+            return new Table(t, ring, ids, primaries, epochs, replicas, ringToShard, index);
+        }
+
+        /** Index (into the topology's shards) of the shard that owns a ring position. */
+        public int shardOf(long position) {
+            var o = topology.ownership();
+            if (o.flipped().isEmpty()) return ringToShard[ring.ownerIndexOf(position)];
+            return index.get(o.ownerOf(position));
+        }
+
+        public long ringVersion() {
+            return topology.ownership().version();
         }
     }
 
@@ -90,7 +109,7 @@ public final class Router implements AutoCloseable {
         var sb = new StringBuilder();
         for (int i = 0; i < t.primaryAddress().length; i++) {
             if (i > 0) sb.append(", ");
-            sb.append(t.ring().shards().get(i)).append("->").append(t.primaryAddress()[i]);
+            sb.append(t.ids()[i]).append("->").append(t.primaryAddress()[i]);
         }
         return sb.toString();
     }
@@ -125,7 +144,7 @@ public final class Router implements AutoCloseable {
         } catch (LimeException e) {
             return false;
         }
-        int shard = t.ring().ownerIndexOf(KeyHash.of(key));
+        int shard = t.shardOf(KeyHash.of(key));
         return t.replicas()[shard].length > 0;
     }
 
@@ -147,27 +166,28 @@ public final class Router implements AutoCloseable {
             return result;
         }
         long hash = KeyHash.of(key);
-        int shard = t.ring().ownerIndexOf(hash);
-        String shardId = t.ring().shards().get(shard);
+        int shard = t.shardOf(hash);
+        String shardId = t.ids()[shard];
         boolean replicaRead = readFromReplicas && op.getOpCase() == Op.OpCase.GET && t.replicas()[shard].length > 0;
         // Replica reads spread over the replicas by key, so one key is read from one place at a time.
         String address = replicaRead ? t.replicas()[shard][(int) ((hash >>> 1) % t.replicas()[shard].length)]
                 : t.primaryAddress()[shard];
         long epoch = t.epoch()[shard];
+        long ringVersion = t.ringVersion();
         EventLoop loop = currentLoop();
         if (loop == null) {
             EventLoop l = loops[(int) ((hash >>> 1) % loops.length)];
-            l.execute(() -> submitOn(link(l, shardId, address), first, op, epoch, replicaRead, result));
+            l.execute(() -> submitOn(link(l, shardId, address), first, op, epoch, ringVersion, replicaRead, result));
         } else {
-            submitOn(link(loop, shardId, address), first, op, epoch, replicaRead, result);
+            submitOn(link(loop, shardId, address), first, op, epoch, ringVersion, replicaRead, result);
         }
         return result;
     }
 
-    private static void submitOn(ShardLink link, boolean first, Op op, long epoch, boolean replicaRead,
-            CompletableFuture<OpResult> result) {
-        if (first) link.resubmit(op, epoch, replicaRead, result);
-        else link.submit(op, epoch, replicaRead, result);
+    private static void submitOn(ShardLink link, boolean first, Op op, long epoch, long ringVersion,
+            boolean replicaRead, CompletableFuture<OpResult> result) {
+        if (first) link.resubmit(op, epoch, ringVersion, replicaRead, result);
+        else link.submit(op, epoch, ringVersion, replicaRead, result);
     }
 
     /** Completes after delayMs on the event loop that the key's requests use from here. */

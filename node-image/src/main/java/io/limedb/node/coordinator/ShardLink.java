@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * (REPLY_FULL) are sent again first, in the order they came back, ahead of everything still queued.
  */
 final class ShardLink {
-    private record Pending(Op op, int bytes, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {}
+    private record Pending(Op op, int bytes, long epoch, long ringVersion, boolean replicaRead, CompletableFuture<OpResult> result) {}
 
     private record Batch(List<Pending> ops, long bytes, long sentNanos) {}
 
@@ -96,7 +96,7 @@ final class ShardLink {
      * Queues an operation, or refuses it with BUSY when the bytes queued and in flight would pass
      * the limit (an operation on an idle link is always taken); must be called on this link's event loop.
      */
-    void submit(Op op, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {
+    void submit(Op op, long epoch, long ringVersion, boolean replicaRead, CompletableFuture<OpResult> result) {
         int bytes = op.getSerializedSize();
         long outstanding = queuedBytes;
         for (Batch b : inFlight.values()) outstanding += b.bytes(); // at most maxInFlight of them
@@ -107,7 +107,7 @@ final class ShardLink {
             return;
         }
         queuedBytes += bytes;
-        queue.add(new Pending(op, bytes, epoch, replicaRead, result));
+        queue.add(new Pending(op, bytes, epoch, ringVersion, replicaRead, result));
         scheduleFlush();
     }
 
@@ -116,10 +116,10 @@ final class ShardLink {
      * the queue and after those sent back before it: taken whatever the bytes queued, as it had been
      * before; must be called on this link's event loop.
      */
-    void resubmit(Op op, long epoch, boolean replicaRead, CompletableFuture<OpResult> result) {
+    void resubmit(Op op, long epoch, long ringVersion, boolean replicaRead, CompletableFuture<OpResult> result) {
         int bytes = op.getSerializedSize();
         queuedBytes += bytes;
-        resent.add(new Pending(op, bytes, epoch, replicaRead, result));
+        resent.add(new Pending(op, bytes, epoch, ringVersion, replicaRead, result));
         scheduleFlush();
     }
 
@@ -145,6 +145,7 @@ final class ShardLink {
             var ops = new ArrayList<Pending>(Math.min(queue.size() + resent.size(), maxBatchOps));
             var req = ExecuteRequest.newBuilder();
             long epoch = 0;
+            long ringVersion = 0;
             long bytes = 0;
             boolean replicaRead = true;
             while (waiting() && ops.size() < maxBatchOps
@@ -155,10 +156,11 @@ final class ShardLink {
                 req.addOps(p.op());
                 bytes += p.bytes();
                 epoch = Math.max(epoch, p.epoch());
+                ringVersion = Math.max(ringVersion, p.ringVersion());
                 replicaRead &= p.replicaRead();
             }
             long id = ++nextId;
-            req.setEpoch(epoch).setReplicaRead(replicaRead).setId(id);
+            req.setEpoch(epoch).setRingVersion(ringVersion).setReplicaRead(replicaRead).setId(id);
             inFlight.put(id, new Batch(ops, bytes, System.nanoTime()));
             ensureStream();
             if (stream == null) return; // the stream failed as it opened; that failed the batch too

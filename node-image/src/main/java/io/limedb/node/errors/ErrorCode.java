@@ -30,6 +30,11 @@ public enum ErrorCode {
     NO_TOPOLOGY(Status.Code.UNAVAILABLE, 503, "CLUSTERDOWN", Outcome.NOT_APPLIED, true),
     /** Refused up front by a member that is not the primary: nothing was written. */
     NOT_PRIMARY(Status.Code.UNAVAILABLE, 503, "TRYAGAIN", Outcome.NOT_APPLIED, true),
+    /**
+     * The key's ring range is not this shard's (it moved, or is moving, to another shard): nothing was
+     * written. The coordinator refreshes its topology and sends it again, so clients see a delay.
+     */
+    MOVED(Status.Code.UNAVAILABLE, 503, "TRYAGAIN", Outcome.NOT_APPLIED, true),
     STALE_EPOCH(Status.Code.FAILED_PRECONDITION, 503, "TRYAGAIN", Outcome.NOT_APPLIED, true),
     /** Sync mode with too few replicas in sync: refused up front, nothing was written. */
     NOT_ENOUGH_REPLICAS(Status.Code.UNAVAILABLE, 503, "NOREPLICAS", Outcome.NOT_APPLIED, true),

@@ -288,7 +288,8 @@ final class Follower {
             last = c;
         }
         if (last == null || !last.getLast()) throw new IllegalStateException("snapshot from " + primary + " ended early");
-        log.resetTo(last.getSeq(), last.getSeqEpoch(), last.getHistoryList());
+        log.resetTo(last.getSeq(), last.getSeqEpoch(), last.getHistoryList(),
+                last.hasOwnership() ? last.getOwnership() : null);
         LOG.info("{}: snapshot of {} keys at seq {} copied from {}", replication.nodeId(), count[0], last.getSeq(), primary);
     }
 

@@ -105,10 +105,12 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
                 KeyValueStore.StoreSnapshot snap;
                 long seq, seqEpoch;
                 var log = replication.log();
+                io.limedb.node.reshard.Owned owned;
                 synchronized (log) { // no append between the view and its seq
                     snap = replication.store().snapshot();
                     seq = log.lastSeq();
                     seqEpoch = log.lastEpoch();
+                    owned = log.owned();
                 }
                 try (snap) {
                     var chunk = new ArrayList<Mutation>();
@@ -124,8 +126,10 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
                         }
                         return true;
                     });
-                    paced.send(SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk)
-                            .setLast(true).addAllHistory(log.history()).build());
+                    var lastChunk = SnapshotChunk.newBuilder().setSeq(seq).setSeqEpoch(seqEpoch).addAllEntries(chunk)
+                            .setLast(true).addAllHistory(log.history());
+                    if (owned != null) lastChunk.setOwnership(owned.toProto());
+                    paced.send(lastChunk.build());
                 }
                 paced.complete();
             } catch (PacedStream.CancelledException e) {

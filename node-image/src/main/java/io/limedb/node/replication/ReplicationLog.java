@@ -4,6 +4,11 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.limedb.api.v1.EpochStart;
 import io.limedb.api.v1.LogRecord;
+import io.limedb.api.v1.Range;
+import io.limedb.api.v1.RangeOwnership;
+import io.limedb.core.ring.RingRange;
+import io.limedb.node.reshard.Owned;
+import io.limedb.node.storage.StorageKeys;
 import io.limedb.node.storage.KeyValueStore;
 import io.limedb.node.storage.KeyValueStore.Mutation;
 import io.limedb.node.storage.KeyValueStore.Space;
@@ -29,6 +34,7 @@ public final class ReplicationLog {
     private static final byte[] HISTORY = key("epochs");    // (epoch, start seq) pairs
     private static final byte[] STORAGE_ID = key("storage-id");
     private static final byte[] CAUGHT_UP = key("caught-up"); // present once this storage holds a full copy
+    private static final byte[] OWNED = key("owned/");      // + seq (8): the ranges owned from that record on
 
     private final KeyValueStore store;
     private final TreeMap<Long, Long> history = new TreeMap<>(); // epoch -> first seq written in it
@@ -39,6 +45,7 @@ public final class ReplicationLog {
     private volatile long firstSeq; // lowest seq still in the log
     private final String storageId;
     private volatile boolean caughtUp;
+    private volatile Owned owned; // null: never told, serves every key
     // The newest records, in order, so replicas that keep up are fed without reading RocksDB; bounded
     // by count and by bytes (records of 16 MiB values would otherwise pin gigabytes).
     private final java.util.ArrayDeque<LogRecord> recent = new java.util.ArrayDeque<>();
@@ -88,6 +95,29 @@ public final class ReplicationLog {
             caughtUp = store.get(Space.META, CAUGHT_UP) != null;
         }
         storageId = new String(id, StandardCharsets.US_ASCII);
+        owned = loadOwned();
+    }
+
+    private Owned loadOwned() {
+        Owned[] last = {null};
+        store.scan(Space.META, OWNED, ownedKey(-1L), (k, v) -> {
+            try {
+                last[0] = Owned.fromProto(RangeOwnership.parseFrom(v));
+            } catch (InvalidProtocolBufferException e) {
+                throw new StorageException("corrupt ownership record", e);
+            }
+            return true;
+        });
+        return last[0];
+    }
+
+    private static byte[] ownedKey(long seq) {
+        return ByteBuffer.allocate(OWNED.length + 8).put(OWNED).putLong(seq).array();
+    }
+
+    /** The ranges this shard owns, or null when it was never told (it serves every key). */
+    public Owned owned() {
+        return owned;
     }
 
     /** Made when this storage was created: a wiped data directory comes back as a different storage. */
@@ -156,6 +186,14 @@ public final class ReplicationLog {
         return lastSeq;
     }
 
+    /** Appends a record that changes what the shard owns and drops ranges' data. Returns its seq. */
+    public synchronized long appendRanges(long recordEpoch, RangeOwnership ownership, List<Range> drop) {
+        var record = LogRecord.newBuilder().setSeq(lastSeq + 1).setEpoch(recordEpoch).addAllDrop(drop);
+        if (ownership != null) record.setOwnership(ownership);
+        write(List.of(record.build()), List.of());
+        return lastSeq;
+    }
+
     /** Applies records received from the primary, in order, with their data, atomically. */
     public synchronized void applyReplicated(List<LogRecord> records) {
         if (records.isEmpty()) return;
@@ -177,7 +215,15 @@ public final class ReplicationLog {
         var batch = new ArrayList<Mutation>(data.size() + records.size() + 2);
         batch.addAll(data);
         var newHistory = new TreeMap<>(history);
+        Owned newOwned = owned;
         for (LogRecord r : records) {
+            if (r.hasOwnership()) {
+                batch.add(Mutation.put(Space.META, ownedKey(r.getSeq()), r.getOwnership().toByteArray()));
+                newOwned = Owned.fromProto(r.getOwnership());
+            }
+            for (RingRange range : Owned.fromProto(r.getDropList())) {
+                for (byte[][] iv : StorageKeys.intervals(range)) batch.add(Mutation.deleteRange(Space.DATA, iv[0], iv[1]));
+            }
             batch.add(Mutation.put(Space.LOG, seqKey(r.getSeq()), r.toByteArray()));
             if (newHistory.isEmpty() || newHistory.lastKey() < r.getEpoch()) newHistory.put(r.getEpoch(), r.getSeq());
         }
@@ -187,6 +233,7 @@ public final class ReplicationLog {
         store.write(batch);
         history.clear();
         history.putAll(newHistory);
+        owned = newOwned;
         lastSeq = last.getSeq();
         lastEpoch = last.getEpoch();
         for (LogRecord r : records) {
@@ -301,9 +348,11 @@ public final class ReplicationLog {
         for (long s = seq + 1; s <= lastSeq; s++) batch.add(Mutation.delete(Space.LOG, seqKey(s)));
         batch.add(Mutation.put(Space.META, APPLIED, ByteBuffer.allocate(16).putLong(seq).putLong(newEpoch).array()));
         batch.add(Mutation.put(Space.META, HISTORY, encode(newHistory)));
+        batch.add(Mutation.deleteRange(Space.META, ownedKey(seq + 1), ownedKey(-1L)));
         store.write(batch, true);
         history.clear();
         history.putAll(newHistory);
+        owned = loadOwned(); // an ownership change in the dropped records is undone
         lastSeq = seq;
         lastEpoch = newEpoch;
         while (!recent.isEmpty() && recent.peekLast().getSeq() > seq) cachedBytes -= recent.removeLast().getSerializedSize();
@@ -334,12 +383,21 @@ public final class ReplicationLog {
 
     /** After a snapshot copy: the data now reflects seq (of epoch seqEpoch); the log restarts after it. */
     public synchronized void resetTo(long seq, long seqEpoch, List<EpochStart> primaryHistory) {
+        resetTo(seq, seqEpoch, primaryHistory, null);
+    }
+
+    /** The same, with what the primary owned at seq (null: it was never told). */
+    public synchronized void resetTo(long seq, long seqEpoch, List<EpochStart> primaryHistory, RangeOwnership ownership) {
         store.deleteRange(Space.LOG, null, null);
         var newHistory = new TreeMap<Long, Long>();
         for (EpochStart es : primaryHistory) if (es.getStartSeq() <= seq) newHistory.put(es.getEpoch(), es.getStartSeq());
-        store.write(List.of(
+        var batch = new ArrayList<Mutation>(List.of(
                 Mutation.put(Space.META, APPLIED, ByteBuffer.allocate(16).putLong(seq).putLong(seqEpoch).array()),
-                Mutation.put(Space.META, HISTORY, encode(newHistory))), true);
+                Mutation.put(Space.META, HISTORY, encode(newHistory)),
+                Mutation.deleteRange(Space.META, OWNED, ownedKey(-1L))));
+        if (ownership != null) batch.add(Mutation.put(Space.META, ownedKey(seq), ownership.toByteArray()));
+        store.write(batch, true);
+        owned = ownership == null ? null : Owned.fromProto(ownership);
         history.clear();
         history.putAll(newHistory);
         lastSeq = seq;

@@ -157,6 +157,19 @@ public final class ShardReplication implements AutoCloseable {
 
     /** Applies a write group (with its log record when replicated); returns its seq (0 standalone). */
     public long write(List<Mutation> data) {
+        return write(data, true);
+    }
+
+    /**
+     * Writes data being moved into this shard (a range it does not own yet), replicated like any
+     * write; answers nothing to clients, so it skips the ownership check. Returns its seq.
+     */
+    public long writeMoved(List<Mutation> data) {
+        requireReplicated();
+        return write(data, false);
+    }
+
+    private long write(List<Mutation> data, boolean owned) {
         if (role == Role.STANDALONE) {
             store.write(data);
             return 0;
@@ -164,6 +177,7 @@ public final class ShardReplication implements AutoCloseable {
         long seq;
         synchronized (this) { // the role check and the record's epoch are one decision
             checkServing(false);
+            if (owned) checkOwned(data); // with the append: a write can never land after the record that gave its range away
             int in = sessions.inSyncCount();
             if (in < settings.acksNeeded()) {
                 throw new LimeException(ErrorCode.NOT_ENOUGH_REPLICAS, nodeId + ": " + in
@@ -181,6 +195,66 @@ public final class ShardReplication implements AutoCloseable {
         }
         sessions.wake();
         if (settings.acksNeeded() == 0) advanceCommit(seq);
+        return seq;
+    }
+
+    /** Refuses (MOVED, nothing written) a write to a key whose ring range this shard does not own. */
+    private void checkOwned(List<Mutation> data) {
+        var owned = log.owned();
+        if (owned == null) return;
+        for (Mutation m : data) {
+            if (m.space() == io.limedb.node.storage.KeyValueStore.Space.DATA && !m.range()
+                    && !owned.owns(io.limedb.node.storage.StorageKeys.position(m.key()))) {
+                throw moved(owned);
+            }
+        }
+    }
+
+    /** The MOVED answer for a key outside what this shard owns. */
+    public LimeException moved(io.limedb.node.reshard.Owned owned) {
+        return new LimeException(ErrorCode.MOVED, nodeId + " does not own this key at ring version "
+                + owned.ringVersion() + " (it moved to another shard); refresh the topology and send it again");
+    }
+
+    /**
+     * Records (a log record, replicated like any write) that this shard owns {@code ownership} from now
+     * on and drops the data of {@code drop}; answers once that is committed, with the log position.
+     * A version below the one held is refused; the same version again changes nothing, unless it drops.
+     */
+    public long setOwnership(long epoch, io.limedb.api.v1.RangeOwnership ownership, List<io.limedb.api.v1.Range> drop) {
+        long seq;
+        synchronized (this) {
+            requireReplicated();
+            if (epoch < log.epoch()) {
+                throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " is at epoch " + log.epoch()
+                        + ", the ownership change was sent for epoch " + epoch);
+            }
+            if (epoch > log.epoch()) observeEpoch(epoch, "an ownership change");
+            checkServing(false);
+            var held = log.owned();
+            var next = io.limedb.node.reshard.Owned.fromProto(ownership);
+            if (held != null && next.ringVersion() < held.ringVersion()) {
+                throw new LimeException(ErrorCode.STALE_EPOCH, nodeId + " owns ranges at ring version "
+                        + held.ringVersion() + ", above the " + next.ringVersion() + " sent");
+            }
+            var dropped = io.limedb.core.ring.RangeSet.of(io.limedb.node.reshard.Owned.fromProto(drop));
+            if (!dropped.isEmpty() && !dropped.minus(next.ranges()).equals(dropped)) {
+                throw new LimeException(ErrorCode.INVALID_ARGUMENT, nodeId + ": refusing to drop ranges it owns");
+            }
+            boolean same = held != null && held.equals(next);
+            if (same && drop.isEmpty()) return log.lastSeq();
+            seq = log.appendRanges(log.epoch(), same ? null : ownership, drop);
+        }
+        sessions.wake();
+        if (settings.acksNeeded() == 0) advanceCommit(seq);
+        try {
+            awaitCommit(seq).get(settings.ackTimeoutMs() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LimeException(ErrorCode.OUTCOME_UNKNOWN, "interrupted");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw LimeException.of(e.getCause() == null ? e : e.getCause());
+        }
         return seq;
     }
 
@@ -469,6 +543,8 @@ public final class ShardReplication implements AutoCloseable {
                 .setPrimaryAddress(primaryAddress).setPid(ProcessHandle.current().pid())
                 .setDiscardedRecords(discarded).setStorageId(log.storageId()).setCaughtUp(log.caughtUp())
                 .setReplicationMode(settings.mode().name().toLowerCase(Locale.ROOT));
+        var owned = log.owned();
+        if (owned != null) b.setRingVersion(owned.ringVersion());
         if (role == Role.PRIMARY) {
             sessions.progress().forEach(p -> b.addReplicas(p));
             b.setInSyncReplicas(sessions.inSyncCount());

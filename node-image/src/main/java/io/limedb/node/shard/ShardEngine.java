@@ -103,8 +103,13 @@ public final class ShardEngine {
         long reply = (long) ops.size() * Limits.SMALL_ANSWER_BYTES; // every answer, as small until a GET reads a value
         boolean answeredGet = false;
         Set<ByteString> held = null; // keys of GETs not run
+        var owned = replication.log().owned();
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
+            if (owned != null && !owned.owns(io.limedb.core.ring.KeyHash.of(keyOf(op).toByteArray()))) {
+                results[i] = OpResult.newBuilder().setError(replication.moved(owned).toProto()).build();
+                continue;
+            }
             if (held != null && held.contains(keyOf(op))) {
                 results[i] = replyFull;
                 continue;
@@ -211,6 +216,7 @@ public final class ShardEngine {
         for (byte[] k : keys) {
             limits.checkKey(k.length);
             storageKeys.add(StorageKeys.encode(k));
+            checkOwned(storageKeys.get(storageKeys.size() - 1));
         }
         long budget = limits.replyBudgetBytes();
         long now = clockMs.getAsLong();
@@ -375,7 +381,14 @@ public final class ShardEngine {
         return b.build();
     }
 
+    /** Refuses (MOVED) a key whose ring range this shard does not own. */
+    private void checkOwned(byte[] storageKey) {
+        var owned = replication.log().owned();
+        if (owned != null && !owned.owns(StorageKeys.position(storageKey))) throw replication.moved(owned);
+    }
+
     private StoredValue read(byte[] storageKey) {
+        checkOwned(storageKey);
         byte[] raw = store.get(storageKey);
         if (raw == null) return null;
         StoredValue v = StoredValue.decode(raw);

@@ -61,7 +61,8 @@ public final class ShardNode implements AutoCloseable {
         loops = Transport.loops(0);
         shardService = new ShardGrpcService(engine, metrics);
         grpc = GrpcServers.start(c.get(BIND_HOST), c.get(GRPC_PORT), loops, limits.maxMessageBytes(),
-                shardService, new ReplicationGrpcService(replication));
+                shardService, new ReplicationGrpcService(replication),
+                new io.limedb.node.reshard.RangesGrpcService(replication, limits.maxMessageBytes()));
         http = new HttpServer(c.get(BIND_HOST), c.get(HTTP_PORT), loops, metrics, () -> true, 1 << 20,
                 List.of(new PreStopHook(replication, c.get(NodeConfig.PRESTOP_WAIT_MS)).route()));
         LOG.info("shard {} serving gRPC on {}:{}, HTTP on {}:{}", id, c.get(BIND_HOST), grpc.getPort(),

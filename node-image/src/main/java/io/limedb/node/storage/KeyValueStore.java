@@ -12,8 +12,19 @@ public interface KeyValueStore extends AutoCloseable {
     /** Separate keyspaces of one store, written atomically together: user data, replication log, metadata. */
     enum Space { DATA, LOG, META }
 
-    /** A change in an atomic batch: a put when value is non-null, a delete otherwise. */
-    record Mutation(Space space, byte[] key, byte[] value) {
+    /**
+     * A change in an atomic batch: a put when value is non-null, a delete otherwise; with
+     * {@code range}, a delete of every key in [key, value) (null = unbounded on that side).
+     */
+    record Mutation(Space space, byte[] key, byte[] value, boolean range) {
+        public Mutation(Space space, byte[] key, byte[] value) {
+            this(space, key, value, false);
+        }
+
+        public static Mutation deleteRange(Space space, byte[] fromInclusive, byte[] toExclusive) {
+            return new Mutation(space, fromInclusive, toExclusive, true);
+        }
+
         public static Mutation put(byte[] key, byte[] value) {
             return new Mutation(Space.DATA, key, value);
         }

@@ -182,12 +182,30 @@ public final class RocksDbStore implements KeyValueStore {
     public void write(List<Mutation> batch, boolean sync) {
         try (var wb = new WriteBatch()) {
             for (Mutation m : batch) {
-                if (m.value() == null) wb.delete(cf(m.space()), m.key());
+                if (m.range()) deleteRange(wb, m);
+                else if (m.value() == null) wb.delete(cf(m.space()), m.key());
                 else wb.put(cf(m.space()), m.key(), m.value());
             }
             db.write(sync ? syncWriteOptions : writeOptions, wb);
         } catch (RocksDBException e) {
             throw fail("write batch", e);
+        }
+    }
+
+    private void deleteRange(WriteBatch wb, Mutation m) throws RocksDBException {
+        var h = cf(m.space());
+        byte[] from = m.key() == null ? new byte[0] : m.key();
+        if (m.value() != null) {
+            wb.deleteRange(h, from, m.value());
+            return;
+        }
+        // No upper bound: up to and including the last key present.
+        try (RocksIterator it = db.newIterator(h, readOptions)) {
+            it.seekToLast();
+            if (!it.isValid() || java.util.Arrays.compareUnsigned(it.key(), from) < 0) return;
+            byte[] last = it.key();
+            wb.deleteRange(h, from, last);
+            wb.delete(h, last);
         }
     }
 
