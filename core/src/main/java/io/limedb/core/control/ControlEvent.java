@@ -1,5 +1,6 @@
 package io.limedb.core.control;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Something the control loop did or saw, one line for operators naming shard, epoch and member. */
@@ -143,6 +144,102 @@ public sealed interface ControlEvent {
         public String message() {
             return shard + " epoch " + epoch + ": " + member + " has new storage " + now + " (was " + before + ")"
                     + (caughtUp ? "" : "; not counted for failover until it has caught up");
+        }
+    }
+
+    // ---- resharding: shard() is the move's source (or the first shard of the new ring), epoch() the ring version ----
+
+    /** A resharding from one ring to another is recorded; its moves start next. */
+    record ReshardingStarted(List<String> from, List<String> to, int moves, int ranges, long ringVersion)
+            implements ControlEvent {
+        public String shard() {
+            return to.get(0);
+        }
+
+        public long epoch() {
+            return ringVersion;
+        }
+
+        public String message() {
+            return "resharding " + from + " -> " + to + ": " + moves + " moves, " + ranges + " ranges";
+        }
+
+        public boolean warning() {
+            return false;
+        }
+    }
+
+    /** A move's target holds a copy of its ranges and keeps up with the source: it flips next. */
+    record MoveCaughtUp(String shard, String target, int ranges, long keys, long bytes) implements ControlEvent {
+        public long epoch() {
+            return 0;
+        }
+
+        public String message() {
+            return "move " + shard + " -> " + target + ": " + ranges + " ranges copied (" + keys + " keys, " + bytes
+                    + " bytes) and caught up; flipping";
+        }
+
+        public boolean warning() {
+            return false;
+        }
+    }
+
+    /** A move's ranges belong to its target from this ring version on. */
+    record MoveFlipped(String shard, String target, long epoch, int ranges, long holdMs) implements ControlEvent {
+        public String message() {
+            return "move " + shard + " -> " + target + ": ownership of " + ranges + " ranges flipped at ring version "
+                    + epoch + " (writes to them held " + holdMs + " ms)";
+        }
+
+        public boolean warning() {
+            return false;
+        }
+    }
+
+    /** A move's source dropped the ranges it gave away. */
+    record MoveDone(String shard, String target, int ranges) implements ControlEvent {
+        public long epoch() {
+            return 0;
+        }
+
+        public String message() {
+            return "move " + shard + " -> " + target + ": done; the source dropped the " + ranges + " ranges";
+        }
+
+        public boolean warning() {
+            return false;
+        }
+    }
+
+    /** Every move is done: the new ring is the ring. */
+    record ReshardingCompleted(List<String> shards, long epoch, int ranges, long keys, long bytes) implements ControlEvent {
+        public String shard() {
+            return shards.get(0);
+        }
+
+        public String message() {
+            return "resharding done: ring " + shards + " at version " + epoch + " (" + ranges + " ranges, " + keys
+                    + " keys, " + bytes + " bytes moved)";
+        }
+
+        public boolean warning() {
+            return false;
+        }
+    }
+
+    /** The resharding cannot go on now (reported once per reason); it resumes by itself. */
+    record ReshardingWaits(String why) implements ControlEvent {
+        public String shard() {
+            return "";
+        }
+
+        public long epoch() {
+            return 0;
+        }
+
+        public String message() {
+            return "resharding waits: " + why;
         }
     }
 }

@@ -76,6 +76,7 @@ public final class ControlLoop {
     private final Map<String, Map<String, MemberReport>> lastReports = new ConcurrentHashMap<>();
     private volatile ClusterState state;
     private Set<String> departing = Set.of();
+    private final Resharder resharder;
 
     /**
      * @param nanoClock a monotonic clock in nanoseconds ({@code System::nanoTime})
@@ -83,6 +84,13 @@ public final class ControlLoop {
      */
     public ControlLoop(MembersPort members, TopologyStore store, Settings settings, LongSupplier nanoClock,
             Consumer<ControlEvent> events) {
+        this(members, null, store, settings, nanoClock, events);
+    }
+
+    /** A loop that also moves ring ranges between shards (see {@link #reshard}) through {@code ranges}. */
+    public ControlLoop(MembersPort members, RangesPort ranges, TopologyStore store, Settings settings,
+            LongSupplier nanoClock, Consumer<ControlEvent> events) {
+        this.resharder = ranges == null ? null : new Resharder(ranges, healthy::contains, nanoClock, events);
         this.members = Objects.requireNonNull(members, "members");
         this.store = Objects.requireNonNull(store, "store");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -107,6 +115,68 @@ public final class ControlLoop {
                 // each step re-reads the store: the one before it changed it
             }
         }
+        if (resharder == null) return;
+        var reshardStore = new Resharder.Store() {
+            public Versioned read() {
+                return ControlLoop.this.read();
+            }
+
+            public boolean cas(Versioned v, ClusterState next) {
+                return ControlLoop.this.cas(v, next);
+            }
+        };
+        for (int i = 0; i < MAX_STEPS_PER_TICK && resharder.step(reshardStore); i++) {
+            // a move's next step can follow at once
+        }
+    }
+
+    /**
+     * Starts moving the ring to {@code shards} (all already in the topology, with primaries): recorded
+     * in the store, carried out by the following ticks. Nothing happens when the ring is already that,
+     * or moving there; refused (IllegalStateException) while a resharding to another ring runs.
+     */
+    public void reshard(List<String> shards) {
+        if (resharder == null) throw new IllegalStateException("this control loop was built without resharding");
+        for (int attempt = 0; attempt < 10; attempt++) {
+            var v = read();
+            var next = Resharder.begin(v.state(), shards);
+            if (next == v.state()) return;
+            if (cas(v, next)) {
+                var o = next.topology().ownership();
+                var plan = resharder.plan(o);
+                emit(new ControlEvent.ReshardingStarted(o.shards(), o.next(), plan.moves().size(), plan.rangeCount(), o.version()));
+                return;
+            }
+        }
+        throw new IllegalStateException("the topology store kept changing; try again");
+    }
+
+    /** Adds a shard (its members, epoch 0: bootstrapped by the next ticks) to the topology, outside the ring. */
+    public void addShard(ShardInfo shard) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            var v = read();
+            if (v.state().topology().shard(shard.id()).isPresent()) return;
+            if (cas(v, v.state().withTopology(v.state().topology().withShard(shard), v.state().resharding()))) return;
+        }
+        throw new IllegalStateException("the topology store kept changing; try again");
+    }
+
+    /** Removes a shard that is in no ring (its ranges moved away) from the topology. */
+    public void removeShard(String shardId) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            var v = read();
+            if (v.state().topology().shard(shardId).isEmpty()) return;
+            var intents = new HashMap<>(v.state().intents());
+            intents.remove(shardId);
+            var next = new ClusterState(v.state().topology().withoutShard(shardId), intents, v.state().resharding());
+            if (cas(v, next)) {
+                memory.remove(shardId);
+                healthy.remove(shardId);
+                lastReports.remove(shardId);
+                return;
+            }
+        }
+        throw new IllegalStateException("the topology store kept changing; try again");
     }
 
     /** The state last read from or written to the store; null before the first tick. */

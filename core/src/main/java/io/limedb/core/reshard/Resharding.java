@@ -14,6 +14,8 @@ public record Resharding(Map<Pair, Move> moves) {
     public enum Phase {
         /** The target copies the ranges from the source and catches up with the writes since. */
         COPYING,
+        /** The source stops owning the ranges, the target catches up to that point and takes them. */
+        FLIPPING,
         /** Ownership flipped to the target (published); the source still holds the data. */
         FLIPPED,
         /** The source dropped the ranges (a replicated range delete): the move is over. */
@@ -62,7 +64,7 @@ public record Resharding(Map<Pair, Move> moves) {
 
     /** Ranges whose ownership flipped. */
     public int movedRanges() {
-        return moves.values().stream().filter(m -> m.phase() != Phase.COPYING).mapToInt(Move::ranges).sum();
+        return moves.values().stream().filter(m -> m.phase() == Phase.FLIPPED || m.phase() == Phase.DONE).mapToInt(Move::ranges).sum();
     }
 
     public long keys() {

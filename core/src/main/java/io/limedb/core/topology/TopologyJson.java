@@ -95,7 +95,7 @@ public final class TopologyJson {
                     try {
                         phase = Resharding.Phase.valueOf(text(m, "phase", "move " + pair).toUpperCase(Locale.ROOT));
                     } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("move " + pair + ": phase must be copying, flipped or done");
+                        throw new IllegalArgumentException("move " + pair + ": phase must be copying, flipping, flipped or done");
                     }
                     moves.put(pair, new Resharding.Move(phase, m.path("ranges").asInt(0), m.path("keys").asLong(0),
                             m.path("bytes").asLong(0)));
