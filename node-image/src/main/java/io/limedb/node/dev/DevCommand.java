@@ -20,6 +20,7 @@ public final class DevCommand {
                              --data-dir=DIR (data/dev) --host=H (127.0.0.1)
                              --http-port (8080) --resp-port (6379) --grpc-port (9090)
                              --shard-grpc-base (9091) --shard-http-base (8081): shard member k uses base + k
+                             --control-port (8070): POST /shards?count=N adds or removes shards (replicated only)
                              any other --key=value is passed to every node
                 """;
     }
@@ -33,7 +34,7 @@ public final class DevCommand {
             switch (k) {
                 case "shards", "replicas", "replication", "min-in-sync", "failure-timeout-ms", "restart-delay-ms",
                         "data-dir", "host", "http-port", "resp-port", "grpc-port", "shard-grpc-base",
-                        "shard-http-base" -> opts.put(k, a.substring(a.indexOf('=') + 1));
+                        "shard-http-base", "control-port" -> opts.put(k, a.substring(a.indexOf('=') + 1));
                 default -> passThrough.add(a);
             }
         }
@@ -53,6 +54,7 @@ public final class DevCommand {
                 intOpt(opts, "resp-port", 6379), intOpt(opts, "grpc-port", 9090), g, h, passThrough);
         Path jar = jarOfThisProgram();
         var cluster = new LocalCluster(spec, jar);
+        cluster.morePorts(k -> new int[] {gBase + k, hBase + k});
         if (spec.replicated()) {
             cluster.controllerSettings(LocalController.Settings.from(spec)
                     .withFailureTimeout(intOpt(opts, "failure-timeout-ms", 1500))
@@ -79,6 +81,13 @@ public final class DevCommand {
             return 1;
         }
         System.out.println("limedb dev: cluster is up (topology " + cluster.topologyFile() + ")");
+        DevControl control;
+        try {
+            control = new DevControl(cluster, host, intOpt(opts, "control-port", 8070));
+        } catch (java.io.IOException e) {
+            System.err.println("limedb dev: control endpoint: " + e.getMessage());
+            return 1;
+        }
         cluster.describe().forEach((name, d) -> System.out.printf("  %-12s %s%n", name, d));
         System.out.printf("""
                 try:
@@ -87,8 +96,10 @@ public final class DevCommand {
                   curl -s -X POST http://%1$s:%3$d/api/v1/set -H 'Content-Type: application/json' -d '{"key":"k1","value":"v1"}'
                   curl -s http://%1$s:%3$d/api/v1/get/k1
                   curl -s http://%1$s:%3$d/api/v1/cluster/state
+                  curl -s http://%1$s:%4$d/shards                          (the ring)
+                  curl -s -X POST 'http://%1$s:%4$d/shards?count=4'        (add or remove shards; replicated only)
                 Ctrl-C stops every node.
-                """, host, spec.coordinatorResp(), spec.coordinatorHttp());
+                """, host, spec.coordinatorResp(), spec.coordinatorHttp(), control.port());
         // Stay up while the nodes are; report any that dies.
         var reported = new java.util.HashSet<String>();
         while (done.getCount() > 0) {

@@ -55,6 +55,7 @@ public final class LocalCluster implements AutoCloseable {
         final int httpPort;
         final String grpcAddress;
         volatile Process process;
+        volatile boolean retired; // its shard was removed: never restarted
 
         NodeProcess(String name, List<String> command, Path log, int httpPort, String grpcAddress) {
             this.name = name;
@@ -124,6 +125,27 @@ public final class LocalCluster implements AutoCloseable {
         this.jar = jar;
     }
 
+    /** Where member k (0-based over all shards, k >= shards * replicas of the spec) listens: {grpc, http}. */
+    @FunctionalInterface
+    public interface MorePorts {
+        int[] ports(int member);
+    }
+
+    private volatile MorePorts morePorts = k -> {
+        throw new IllegalStateException("no ports configured for shard members beyond the first "
+                + "(LocalCluster.morePorts)");
+    };
+
+    /** How ports are found for shards added after the start (set before start). */
+    public void morePorts(MorePorts p) {
+        this.morePorts = p;
+    }
+
+    /** How many shards run now (the spec's, plus those added, minus those removed). */
+    public synchronized int shardCount() {
+        return members.size();
+    }
+
     public Spec spec() {
         return spec;
     }
@@ -140,8 +162,8 @@ public final class LocalCluster implements AutoCloseable {
         return spec.replicated() ? shardId(shard) + "-" + member : shardId(shard);
     }
 
-    public List<NodeProcess> members(int shard) {
-        return members.get(shard);
+    public synchronized List<NodeProcess> members(int shard) {
+        return List.copyOf(members.get(shard));
     }
 
     /** The shard member process named {@code name}. */
@@ -168,12 +190,12 @@ public final class LocalCluster implements AutoCloseable {
         };
     }
 
-    public NodeProcess member(String name) {
+    public synchronized NodeProcess member(String name) {
         return members.get(shardOf(name)).stream().filter(m -> m.name.equals(name)).findFirst().orElseThrow();
     }
 
     /** The index of the shard {@code memberName} belongs to. */
-    public int shardOf(String memberName) {
+    public synchronized int shardOf(String memberName) {
         for (int s = 0; s < members.size(); s++) {
             if (members.get(s).stream().anyMatch(m -> m.name.equals(memberName))) return s;
         }
@@ -187,25 +209,14 @@ public final class LocalCluster implements AutoCloseable {
     /** Starts every process, writes the topology, and waits until all report ready. */
     public void start(Duration timeout) throws IOException, InterruptedException {
         Files.createDirectories(spec.dataDir().resolve("logs"));
-        for (int i = 0; i < spec.shards(); i++) {
-            var list = new ArrayList<NodeProcess>();
-            for (int j = 0; j < spec.replicas(); j++) {
-                int k = i * spec.replicas() + j;
-                String id = memberId(i, j);
-                var args = new ArrayList<>(List.of("shard", "--node.id=" + id, "--bind.host=" + spec.host(),
-                        "--grpc.port=" + spec.shardGrpc()[k], "--http.port=" + spec.shardHttp()[k],
-                        "--data.dir=" + spec.dataDir().resolve(id)));
-                if (spec.replicated()) {
-                    args.add("--replication.mode=" + spec.replication());
-                    args.add("--replication.min.in.sync=" + spec.minInSync());
-                }
-                args.addAll(spec.extraArgs());
-                var p = node(id, args, spec.shardHttp()[k], spec.host() + ":" + spec.shardGrpc()[k]);
-                list.add(p);
-                shards.add(p);
-            }
-            members.add(list);
+        // The data directory's own shards win over the spec: they hold the data the ring points at.
+        int stored = storedShardCount();
+        int count = stored > 0 ? stored : spec.shards();
+        if (count != spec.shards()) {
+            System.out.println("limedb: " + topologyFile() + " has " + count + " shards from an earlier run (shards were "
+                    + "added or removed since); starting those " + count + ", not " + spec.shards());
         }
+        for (int i = 0; i < count; i++) members.add(shardProcesses(i));
         topology = new FileTopologyStore(topologyFile(), 256);
         writeInitialTopology();
         var cargs = new ArrayList<>(List.of("coordinator", "--node.id=coordinator", "--bind.host=" + spec.host(),
@@ -220,6 +231,114 @@ public final class LocalCluster implements AutoCloseable {
                     controllerSettings != null ? controllerSettings : LocalController.Settings.from(spec), topology);
             controller.start();
             controller.awaitPrimaries(timeout);
+        }
+    }
+
+    /** Shards "shard-N" in the topology file left by an earlier run with the same members per shard. */
+    private int storedShardCount() {
+        if (!Files.exists(topologyFile())) return 0;
+        try {
+            var t = new FileTopologyStore(topologyFile(), 256).current().map(ClusterState::topology).orElse(null);
+            if (t == null) return 0;
+            int n = 0;
+            for (var sh : t.shards()) {
+                if (!sh.id().equals(shardId(n)) || sh.members().size() != spec.replicas()) return 0;
+                n++;
+            }
+            return n;
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** The processes of shard i (not started), on the spec's ports or, past them, on {@link #morePorts}. */
+    private List<NodeProcess> shardProcesses(int i) {
+        var list = new ArrayList<NodeProcess>();
+        for (int j = 0; j < spec.replicas(); j++) {
+            int k = i * spec.replicas() + j;
+            int[] ports = k < spec.shardGrpc().length ? new int[] {spec.shardGrpc()[k], spec.shardHttp()[k]}
+                    : morePorts.ports(k);
+            String id = memberId(i, j);
+            var args = new ArrayList<>(List.of("shard", "--node.id=" + id, "--bind.host=" + spec.host(),
+                    "--grpc.port=" + ports[0], "--http.port=" + ports[1],
+                    "--data.dir=" + spec.dataDir().resolve(id)));
+            if (spec.replicated()) {
+                args.add("--replication.mode=" + spec.replication());
+                args.add("--replication.min.in.sync=" + spec.minInSync());
+            }
+            args.addAll(spec.extraArgs());
+            var p = node(id, args, ports[1], spec.host() + ":" + ports[0]);
+            list.add(p);
+            shards.add(p);
+        }
+        return list;
+    }
+
+    /** The topology entry of shard i: its members at the addresses coordinators reach them by. */
+    private ShardInfo shardInfo(int i, long epoch) {
+        var ms = new ArrayList<Member>();
+        for (int j = 0; j < spec.replicas(); j++) {
+            ms.add(new Member(memberId(i, j), addressFor(COORDINATOR, members.get(i).get(j)),
+                    j == 0 ? Role.PRIMARY : Role.REPLICA));
+        }
+        return new ShardInfo(shardId(i), epoch, ms);
+    }
+
+    /**
+     * Adds or removes shards (the highest-numbered go first) while clients keep working: new shards'
+     * processes start and join the topology, the ring's ranges move (see the control loop), and removed
+     * shards stop once drained, their data deleted. Blocks until done; progress goes to the log.
+     */
+    public void scaleTo(int shards, Duration timeout) throws IOException, InterruptedException {
+        if (shards < 1) throw new IllegalArgumentException("need at least one shard, got " + shards);
+        if (controller == null) {
+            throw new IllegalStateException("adding or removing shards needs replicated shards (a log to catch up "
+                    + "from): run with --replicas=2 or more");
+        }
+        int now = shardCount();
+        var ring = new ArrayList<String>();
+        for (int i = 0; i < shards; i++) ring.add(shardId(i));
+        for (int i = now; i < shards; i++) {
+            List<NodeProcess> added;
+            synchronized (this) {
+                added = shardProcesses(i);
+                members.add(added);
+            }
+            for (NodeProcess p : added) launch(p);
+            for (NodeProcess p : added) awaitReady(p, timeout);
+            controller.addShard(shardInfo(i, 0));
+        }
+        controller.reshard(ring, timeout);
+        for (int i = shardCount() - 1; i >= shards; i--) {
+            controller.removeShard(shardId(i));
+            List<NodeProcess> gone;
+            synchronized (this) {
+                gone = members.remove(i);
+                shards().removeAll(gone);
+            }
+            for (NodeProcess p : gone) stop(p);
+            for (NodeProcess p : gone) deleteTree(spec.dataDir().resolve(p.name()));
+        }
+    }
+
+    private List<NodeProcess> shards() {
+        return shards;
+    }
+
+    private static void stop(NodeProcess p) throws InterruptedException {
+        p.retired = true;
+        if (p.process == null) return;
+        p.process.destroy();
+        if (!p.process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.process.destroyForcibly();
+            p.process.waitFor();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var paths = Files.walk(dir)) {
+            for (Path x : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
         }
     }
 
@@ -244,14 +363,7 @@ public final class LocalCluster implements AutoCloseable {
      */
     private void writeInitialTopology() throws IOException {
         var fresh = new ArrayList<ShardInfo>();
-        for (int i = 0; i < spec.shards(); i++) {
-            var ms = new ArrayList<Member>();
-            for (int j = 0; j < spec.replicas(); j++) {
-                ms.add(new Member(memberId(i, j), addressFor(COORDINATOR, members.get(i).get(j)),
-                        j == 0 ? Role.PRIMARY : Role.REPLICA));
-            }
-            fresh.add(new ShardInfo(shardId(i), spec.replicated() ? 0 : 1, ms));
-        }
+        for (int i = 0; i < members.size(); i++) fresh.add(shardInfo(i, spec.replicated() ? 0 : 1));
         ClusterState previous = null;
         try {
             previous = topology.current().filter(c -> sameMembers(c.topology().shards(), fresh)).orElse(null);
@@ -272,7 +384,8 @@ public final class LocalCluster implements AutoCloseable {
                 }
                 kept.add(new ShardInfo(old.id(), old.epoch(), ms));
             }
-            next = new ClusterState(new Topology(previous.topology().version() + 1, 256, kept), previous.intents());
+            next = new ClusterState(new Topology(previous.topology().version() + 1, 256, kept,
+                    previous.topology().ownership()), previous.intents(), previous.resharding());
         }
         String revision = Files.exists(topologyFile()) ? topology.read().version() : "0";
         if (!topology.compareAndSet(revision, next)) {
@@ -318,7 +431,7 @@ public final class LocalCluster implements AutoCloseable {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
     }
 
-    public List<NodeProcess> all() {
+    public synchronized List<NodeProcess> all() {
         var out = new ArrayList<>(shards);
         if (coordinator != null) out.add(coordinator);
         return out;
@@ -370,11 +483,10 @@ public final class LocalCluster implements AutoCloseable {
     /** Process table for people: name, role, pid, addresses. */
     public Map<String, String> describe() {
         var out = new TreeMap<String, String>();
-        for (int i = 0; i < shards.size(); i++) {
-            var p = shards.get(i);
+        for (var p : List.copyOf(shards)) {
             String role = controller == null ? "primary" : controller.roleOf(p.name);
-            out.put(p.name, String.format("role=%s pid=%d grpc=%s:%d http=%s:%d log=%s", role, p.pid(), spec.host(),
-                    spec.shardGrpc()[i], spec.host(), spec.shardHttp()[i], p.log));
+            out.put(p.name, String.format("role=%s pid=%d grpc=%s http=%s:%d log=%s", role, p.pid(), p.grpcAddress,
+                    spec.host(), p.httpPort, p.log));
         }
         out.put("coordinator", String.format("pid=%d resp=%s:%d http=%s:%d grpc=%s:%d log=%s", coordinator.pid(),
                 spec.host(), spec.coordinatorResp(), spec.host(), spec.coordinatorHttp(), spec.host(),

@@ -51,6 +51,7 @@ public final class LocalController implements AutoCloseable {
     private final Settings settings;
     private final FileTopologyStore store;
     private final GrpcMembers members;
+    private final io.limedb.api.members.GrpcRanges ranges;
     private final ControlLoop loop;
     private final Map<String, Long> deadSince = new HashMap<>();
     private final TickThread thread;
@@ -60,8 +61,9 @@ public final class LocalController implements AutoCloseable {
         this.settings = settings;
         this.store = store;
         this.members = new GrpcMembers(cluster.memberAddresses());
+        this.ranges = new io.limedb.api.members.GrpcRanges(cluster.memberAddresses());
         var policy = new FailoverPolicy(settings.mode(), settings.minInSync(), settings.maxAsyncLagRecords(), false);
-        this.loop = new ControlLoop(members, store, new ControlLoop.Settings(policy, settings.failureTimeoutMs()),
+        this.loop = new ControlLoop(members, ranges, store, new ControlLoop.Settings(policy, settings.failureTimeoutMs()),
                 System::nanoTime, LocalController::log);
         thread = new TickThread("local-controller", settings.pollMs(), this::step, error -> {
             if (!error.isEmpty()) LOG.error("controller: {}", error);
@@ -70,6 +72,62 @@ public final class LocalController implements AutoCloseable {
 
     void start() {
         thread.start();
+    }
+
+    /** Adds a shard to the topology (outside the ring) and waits until it has a primary. */
+    void addShard(ShardInfo shard) throws InterruptedException {
+        loop.addShard(shard);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!loop.healthy(shard.id())) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException(shard.id() + " got no primary within 60 s");
+            Thread.sleep(50);
+        }
+    }
+
+    /**
+     * Moves the ring to {@code shards} and waits until every move is done, logging progress each second.
+     * Refused while a resharding to another ring runs.
+     */
+    void reshard(List<String> shards, Duration timeout) throws InterruptedException {
+        loop.reshard(shards);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long lastLog = 0;
+        while (true) {
+            var st = loop.state();
+            if (st != null && st.resharding() == null && st.topology().ownership().shards().equals(shards)) return;
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("resharding to " + shards + " not done within " + timeout + ": "
+                        + progress().orElse("?"));
+            }
+            if (System.nanoTime() - lastLog > TimeUnit.SECONDS.toNanos(1)) {
+                lastLog = System.nanoTime();
+                progress().ifPresent(p -> LOG.info("controller: {}", p));
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** The resharding in progress, in one line: ranges moved of total, keys and bytes copied. */
+    public Optional<String> progress() {
+        var st = loop.state();
+        if (st == null || st.resharding() == null) return Optional.empty();
+        var r = st.resharding();
+        var o = st.topology().ownership();
+        return Optional.of("resharding " + o.shards() + " -> " + o.next() + ": " + r.movedRanges() + "/" + r.totalRanges()
+                + " ranges moved, " + r.keys() + " keys, " + r.bytes() + " bytes copied, ring version " + o.version());
+    }
+
+    /** The ring in force, its version, and the resharding in progress if any. */
+    public String ringSummary() {
+        var st = loop.state();
+        if (st == null) return "no topology yet";
+        var o = st.topology().ownership();
+        return "ring " + o.shards() + " version " + o.version() + progress().map(p -> "; " + p).orElse("");
+    }
+
+    /** Removes a shard outside the ring from the topology. */
+    void removeShard(String shardId) {
+        loop.removeShard(shardId);
     }
 
     /** Completed failovers, in order (bootstraps excluded). */
@@ -88,7 +146,7 @@ public final class LocalController implements AutoCloseable {
     }
 
     String roleOf(String memberName) {
-        for (int s = 0; s < cluster.spec().shards(); s++) {
+        for (int s = 0; s < cluster.shardCount(); s++) {
             var p = primary(s);
             if (cluster.members(s).stream().anyMatch(m -> m.name().equals(memberName))) {
                 return p != null && p.name().equals(memberName) ? "primary" : "replica";
@@ -101,7 +159,7 @@ public final class LocalController implements AutoCloseable {
     void awaitPrimaries(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (IntStream.range(0, cluster.spec().shards()).allMatch(s -> loop.healthy(cluster.shardId(s)))) return;
+            if (IntStream.range(0, cluster.shardCount()).allMatch(s -> loop.healthy(cluster.shardId(s)))) return;
             Thread.sleep(50);
         }
         throw new IllegalStateException("no primary elected within " + timeout + "; topology: " + store.file()
@@ -133,8 +191,15 @@ public final class LocalController implements AutoCloseable {
     /** Restarts member processes that died, after restartDelayMs, as a kubelet restarts a pod. */
     private void superviseProcesses() {
         long now = System.nanoTime();
-        for (int s = 0; s < cluster.spec().shards(); s++) {
-            for (NodeProcess m : cluster.members(s)) {
+        for (int s = 0; s < cluster.shardCount(); s++) {
+            List<NodeProcess> ms;
+            try {
+                ms = cluster.members(s);
+            } catch (IndexOutOfBoundsException removedMeanwhile) {
+                break;
+            }
+            for (NodeProcess m : ms) {
+                if (m.retired) continue;
                 if (m.alive()) {
                     deadSince.remove(m.name());
                     continue;
@@ -158,5 +223,6 @@ public final class LocalController implements AutoCloseable {
     public void close() {
         thread.close();
         members.close();
+        ranges.close();
     }
 }
