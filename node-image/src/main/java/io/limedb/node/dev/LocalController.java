@@ -125,6 +125,11 @@ public final class LocalController implements AutoCloseable {
         return "ring " + o.shards() + " version " + o.version() + progress().map(p -> "; " + p).orElse("");
     }
 
+    /** The state the controller last read or wrote: topology, ring ownership, resharding progress. */
+    public io.limedb.core.control.ClusterState state() {
+        return loop.state();
+    }
+
     /** Removes a shard outside the ring from the topology. */
     void removeShard(String shardId) {
         loop.removeShard(shardId);
