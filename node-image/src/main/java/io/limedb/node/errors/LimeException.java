@@ -25,8 +25,18 @@ public class LimeException extends RuntimeException {
         return new LimeException(ErrorCode.parse(e.getCode()), e.getMessage());
     }
 
+    /**
+     * The gRPC trailer that carries the error code on every error LimeDB itself answers. A status without
+     * it was made by the client library (a connection that broke or never opened): for a write, its
+     * outcome is unknown whatever its code.
+     */
+    public static final io.grpc.Metadata.Key<String> ERROR_TRAILER =
+            io.grpc.Metadata.Key.of("limedb-error", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
     public StatusRuntimeException toStatus() {
-        return Status.fromCode(code.grpc()).withDescription(code.name() + ": " + getMessage()).asRuntimeException();
+        var trailers = new io.grpc.Metadata();
+        trailers.put(ERROR_TRAILER, code.name());
+        return Status.fromCode(code.grpc()).withDescription(code.name() + ": " + getMessage()).asRuntimeException(trailers);
     }
 
     /** Any throwable as a LimeException: our own pass through, anything else is INTERNAL. */

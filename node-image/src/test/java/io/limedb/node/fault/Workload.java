@@ -162,6 +162,10 @@ final class Workload implements AutoCloseable {
      * INTERNAL mean the outcome is unknown; every other code means not applied.
      */
     static boolean definitelyNotApplied(StatusRuntimeException e) {
+        // Only LimeDB's own answers (they carry the limedb-error trailer) can promise "not applied": the
+        // client library's UNAVAILABLE for a connection that broke mid-call (a coordinator killed) cannot.
+        var t = io.grpc.Status.trailersFromThrowable(e);
+        if (t == null || !t.containsKey(io.limedb.node.errors.LimeException.ERROR_TRAILER)) return false;
         return definitelyNotApplied(e.getStatus().getCode());
     }
 
