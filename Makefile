@@ -8,10 +8,10 @@ export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 MVN ?= mvn -B -ntp
 SHARDS ?= 3
-REPLICAS ?= 1
+REPLICAS ?= 2
 DATA ?= $(CURDIR)/data/dev
 
-.PHONY: help build test crds dev bench clean
+.PHONY: help build test crds dev bench bench-reshard clean
 help: ## this list
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -29,6 +29,9 @@ dev: build ## local cluster: coordinator + $(SHARDS) shards x $(REPLICAS) member
 
 bench: build ## redis-benchmark through LimeDB vs redis-server, shard gRPC throughput
 	bench/run.sh
+
+bench-reshard: build ## time to move 100,000 and 1,000,000 keys between shards, client throughput during the move
+	bench/reshard.sh
 
 clean: ## remove build output (keeps dev data)
 	$(MVN) -q clean

@@ -17,6 +17,7 @@ public final class Main {
             usage: java -jar limedb-node.jar [shard|coordinator] [--key=value ...]
                    java -jar limedb-node.jar dev [--shards=3] [--data-dir=data/dev] [--host=127.0.0.1]
                    java -jar limedb-node.jar bench-shard --target=HOST:PORT [--seconds=5] [--concurrency=64]
+                   java -jar limedb-node.jar bench-reshard [--keys=100000] [--clients=16]
                    java -jar limedb-node.jar --help
 
             Configuration keys (command line --key=value, or environment variable, or default):
@@ -42,6 +43,7 @@ public final class Main {
             switch (command == null ? "" : command) {
                 case "dev" -> System.exit(DevCommand.run(args));
                 case "bench-shard" -> System.exit(io.limedb.node.bench.ShardBench.run(args));
+                case "bench-reshard" -> System.exit(io.limedb.node.bench.ReshardBench.run(args));
                 case "shard", "coordinator" -> {
                     args.add(0, "--role=" + command);
                     run(args);

@@ -77,6 +77,10 @@ final class Resharder {
         var o = state.topology().ownership();
         if (state.resharding() == null) return settleTold(v);
         for (String s : o.allShards()) {
+            if (state.topology().shard(s).isEmpty()) {
+                waiting("the ring names shard " + s + ", which the topology lacks");
+                return false;
+            }
             if (!healthy.apply(s)) {
                 waiting("shard " + s + " has no healthy primary; the resharding waits for it");
                 return false;
@@ -89,10 +93,21 @@ final class Resharder {
         }
         var p = plan(o);
         var progress = state.resharding();
+        // Every move of the plan is recorded before any step: a store that lost some (edited by hand)
+        // copies them again rather than settle a ring whose data never moved.
+        if (!progress.moves().keySet().containsAll(p.moves().keySet())) {
+            var complete = progress;
+            for (var e : p.moves().entrySet()) {
+                if (!complete.moves().containsKey(e.getKey())) {
+                    complete = complete.with(e.getKey(), new Resharding.Move(Phase.COPYING, e.getValue().size(), 0, 0));
+                }
+            }
+            return store.cas(v, state.withTopology(state.topology(), complete));
+        }
         for (var e : progress.moves().entrySet()) {
             Pair pair = e.getKey();
             var move = e.getValue();
-            if (move.phase() == Phase.DONE) continue;
+            if (move.phase() == Phase.DONE || !p.moves().containsKey(pair)) continue; // not the plan's: nothing to move
             var src = state.topology().shard(pair.source()).orElseThrow();
             var dst = state.topology().shard(pair.target()).orElseThrow();
             RangeSet moving = p.moves().getOrDefault(pair, RangeSet.empty());

@@ -33,6 +33,7 @@ final class RangePuller {
     private static final Logger LOG = LoggerFactory.getLogger(RangePuller.class);
     private static final long CAUGHT_UP_RECORDS = 64;
     private static final long FINISH_WAIT_MS = 5000;
+    private static final int WINDOW_CHUNKS = 3;
 
     private final ShardReplication replication;
     private final int maxMessageBytes;
@@ -151,6 +152,7 @@ final class RangePuller {
                         .copy(CopyRequest.newBuilder().setEpoch(req.getSourceEpoch()).addAllRanges(req.getRangesList()).build());
                 long seq = -1;
                 long lastSeq = 0;
+                var window = new java.util.ArrayDeque<Long>();
                 while (it.hasNext()) {
                     CopyChunk c = it.next();
                     check();
@@ -160,7 +162,13 @@ final class RangePuller {
                         data.add(Mutation.put(e.getKey().toByteArray(), e.getValue().toByteArray()));
                         bytes += e.getKey().size() + e.getValue().size();
                     }
-                    if (!data.isEmpty()) lastSeq = replication.writeMoved(data);
+                    if (!data.isEmpty()) {
+                        // At most a few chunks ahead of the replicas: a replica that falls out of sync
+                        // would stop the shard's writes (sync mode) and the copy with them.
+                        if (window.size() >= WINDOW_CHUNKS) awaitCommit(window.removeFirst());
+                        lastSeq = write(data);
+                        window.addLast(lastSeq);
+                    }
                     keys += data.size();
                     if (c.getLast()) break;
                 }
@@ -181,7 +189,8 @@ final class RangePuller {
                                     : Mutation.put(m.getKey().toByteArray(), m.getValue().toByteArray()));
                             bytes += m.getKey().size() + m.getValue().size();
                         }
-                        lastSeq = replication.writeMoved(data);
+                        awaitCommit(lastSeq);
+                        lastSeq = write(data);
                         keys += data.size();
                     }
                     next = ch.getNextSeq();
@@ -215,6 +224,24 @@ final class RangePuller {
             } finally {
                 channel.shutdownNow();
             }
+        }
+
+        /** Writes moved data; a moment without enough replicas in sync is waited out, not a failure. */
+        private long write(List<Mutation> data) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                check();
+                try {
+                    return replication.writeMoved(data);
+                } catch (LimeException e) {
+                    if (e.code() != io.limedb.node.errors.ErrorCode.NOT_ENOUGH_REPLICAS || System.nanoTime() > deadline) throw e;
+                    Thread.sleep(50);
+                }
+            }
+        }
+
+        private void awaitCommit(long seq) throws Exception {
+            if (seq > 0) replication.awaitCommit(seq).get(30, TimeUnit.SECONDS);
         }
 
         private void check() {
