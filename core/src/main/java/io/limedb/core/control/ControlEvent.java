@@ -150,8 +150,8 @@ public sealed interface ControlEvent {
     // ---- resharding: shard() is the move's source (or the first shard of the new ring), epoch() the ring version ----
 
     /** A resharding from one ring to another is recorded; its moves start next. */
-    record ReshardingStarted(List<String> from, List<String> to, int moves, int ranges, long ringVersion)
-            implements ControlEvent {
+    record ReshardingStarted(List<String> from, List<String> to, int moves, int ranges, long ringVersion,
+            boolean rollback) implements ControlEvent {
         public String shard() {
             return to.get(0);
         }
@@ -161,7 +161,8 @@ public sealed interface ControlEvent {
         }
 
         public String message() {
-            return "resharding " + from + " -> " + to + ": " + moves + " moves, " + ranges + " ranges";
+            return (rollback ? "rolling back to " + to + ": " : "resharding " + from + " -> " + to + ": ") + moves
+                    + " moves, " + ranges + " ranges";
         }
 
         public boolean warning() {

@@ -133,7 +133,8 @@ public final class ControlLoop {
     /**
      * Starts moving the ring to {@code shards} (all already in the topology, with primaries): recorded
      * in the store, carried out by the following ticks. Nothing happens when the ring is already that,
-     * or moving there; refused (IllegalStateException) while a resharding to another ring runs.
+     * or moving there. Asked for the ring a resharding in progress moves from, it rolls that back
+     * (what moved moves back). Refused (IllegalStateException) while a resharding to another ring runs.
      */
     public void reshard(List<String> shards) {
         if (resharder == null) throw new IllegalStateException("this control loop was built without resharding");
@@ -144,7 +145,10 @@ public final class ControlLoop {
             if (cas(v, next)) {
                 var o = next.topology().ownership();
                 var plan = resharder.plan(o);
-                emit(new ControlEvent.ReshardingStarted(o.shards(), o.next(), plan.moves().size(), plan.rangeCount(), o.version()));
+                if (o.resharding()) {
+                    emit(new ControlEvent.ReshardingStarted(o.shards(), o.next(), plan.moves().size(), plan.rangeCount(),
+                            o.version(), v.state().topology().ownership().resharding()));
+                }
                 return;
             }
         }

@@ -237,8 +237,32 @@ final class Resharder {
     }
 
     /**
+     * Rolls a resharding back: the same owners, described the other way round. The ring being moved
+     * to becomes the ring, the old ring the one being moved to, and a pair counts as flipped (back)
+     * exactly when it had not flipped forward, so no position changes owner now. Moves that had
+     * flipped move their ranges back; moves that had not are only cleaned up (the target drops what
+     * it copied). Two versions up: above any version a source was told in a flip left half done.
+     */
+    static ClusterState rollBack(ClusterState state) {
+        var o = state.topology().ownership();
+        var plan = ReshardPlan.between(o.shards(), o.next(), o.vnodes());
+        var flippedBack = new java.util.LinkedHashSet<Pair>();
+        var moves = new java.util.LinkedHashMap<Pair, Resharding.Move>();
+        for (var e : plan.moves().entrySet()) {
+            Pair forward = e.getKey();
+            Pair back = new Pair(forward.target(), forward.source());
+            boolean wentForward = o.flipped().contains(forward);
+            if (!wentForward) flippedBack.add(back);
+            moves.put(back, new Resharding.Move(wentForward ? Phase.COPYING : Phase.FLIPPED, e.getValue().size(), 0, 0));
+        }
+        var back = new Ownership(o.version() + 2, o.vnodes(), o.next(), o.shards(), flippedBack);
+        return state.withTopology(state.topology().withOwnership(back), new Resharding(moves));
+    }
+
+    /**
      * Starts a resharding to {@code shards} (every one already in the topology), or does nothing when
-     * the ring is already that or moving there. Refuses while a resharding to another ring runs.
+     * the ring is already that or moving there. Asked for the ring being moved from, it rolls the
+     * resharding in progress back. Refuses while a resharding to another ring runs.
      */
     static ClusterState begin(ClusterState state, List<String> shards) {
         var o = state.topology().ownership();
@@ -249,9 +273,11 @@ final class Resharder {
         }
         if (o.resharding()) {
             if (o.next().equals(shards)) return state;
+            if (o.shards().equals(shards)) return rollBack(state);
             var r = state.resharding();
             throw new IllegalStateException("a resharding from " + o.shards() + " to " + o.next() + " is in progress ("
-                    + r.movedRanges() + " of " + r.totalRanges() + " ranges moved); it must finish first");
+                    + r.movedRanges() + " of " + r.totalRanges() + " ranges moved); it must finish (or be rolled back "
+                    + "to " + o.shards() + ") first");
         }
         if (o.shards().equals(shards)) return state;
         var begun = o.begin(shards);

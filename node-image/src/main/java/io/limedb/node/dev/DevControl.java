@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <pre>
  *   curl -s localhost:8070/shards                   the ring, and the resharding in progress
  *   curl -s -X POST 'localhost:8070/shards?count=4' add or remove shards (answers at once; see GET)
+ *   curl -s -X DELETE localhost:8070/shards         roll the resharding in progress back
  * </pre>
  */
 final class DevControl implements AutoCloseable {
@@ -49,8 +50,16 @@ final class DevControl implements AutoCloseable {
                 reply(x, 200, body);
                 return;
             }
+            if (x.getRequestMethod().equals("DELETE")) {
+                if (c == null || !c.rollBack()) {
+                    reply(x, 409, "no resharding in progress\n");
+                    return;
+                }
+                reply(x, 202, "rolling back: what moved moves back (GET /shards shows progress)\n");
+                return;
+            }
             if (!x.getRequestMethod().equals("POST")) {
-                reply(x, 405, "use GET or POST /shards?count=N\n");
+                reply(x, 405, "use GET, POST /shards?count=N, or DELETE /shards (roll back the resharding in progress)\n");
                 return;
             }
             String q = x.getRequestURI().getQuery();

@@ -308,8 +308,19 @@ public final class LocalCluster implements AutoCloseable {
             for (NodeProcess p : added) awaitReady(p, timeout);
             controller.addShard(shardInfo(i, 0));
         }
-        controller.reshard(ring, timeout);
-        for (int i = shardCount() - 1; i >= shards; i--) {
+        try {
+            controller.reshard(ring, timeout);
+        } finally {
+            removeShardsOutsideTheRing();
+        }
+    }
+
+    /** Stops and deletes the highest-numbered shards that are in no ring (drained, or never used). */
+    private void removeShardsOutsideTheRing() throws IOException, InterruptedException {
+        var st = controller.state();
+        if (st == null || st.resharding() != null) return;
+        var inRing = st.topology().ownership().allShards();
+        for (int i = shardCount() - 1; i >= 0 && !inRing.contains(shardId(i)); i--) {
             controller.removeShard(shardId(i));
             List<NodeProcess> gone;
             synchronized (this) {

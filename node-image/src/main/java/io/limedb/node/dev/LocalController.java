@@ -94,7 +94,11 @@ public final class LocalController implements AutoCloseable {
         long lastLog = 0;
         while (true) {
             var st = loop.state();
-            if (st != null && st.resharding() == null && st.topology().ownership().shards().equals(shards)) return;
+            if (st != null && st.resharding() == null) {
+                var ring = st.topology().ownership().shards();
+                if (ring.equals(shards)) return;
+                throw new IllegalStateException("the resharding to " + shards + " was rolled back; the ring is " + ring);
+            }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("resharding to " + shards + " not done within " + timeout + ": "
                         + progress().orElse("?"));
@@ -123,6 +127,17 @@ public final class LocalController implements AutoCloseable {
         if (st == null) return "no topology yet";
         var o = st.topology().ownership();
         return "ring " + o.shards() + " version " + o.version() + progress().map(p -> "; " + p).orElse("");
+    }
+
+    /**
+     * Rolls the resharding in progress back to the ring it started from (what moved moves back);
+     * false when there is none.
+     */
+    public boolean rollBack() {
+        var st = loop.state();
+        if (st == null || st.resharding() == null) return false;
+        loop.reshard(st.topology().ownership().shards());
+        return true;
     }
 
     /** The state the controller last read or wrote: topology, ring ownership, resharding progress. */

@@ -34,6 +34,7 @@ final class RangePuller {
     private static final long CAUGHT_UP_RECORDS = 64;
     private static final long FINISH_WAIT_MS = 5000;
     private static final int WINDOW_CHUNKS = 3;
+    private static final long ABANDONED_AFTER_S = 60;
 
     private final ShardReplication replication;
     private final int maxMessageBytes;
@@ -42,6 +43,25 @@ final class RangePuller {
     RangePuller(ShardReplication replication, int maxMessageBytes) {
         this.replication = replication;
         this.maxMessageBytes = maxMessageBytes;
+    }
+
+    /**
+     * Stops (and waits for) a pull whose ranges overlap {@code ranges}: they are about to be dropped
+     * (a rolled-back move), and nothing may be written into them after that.
+     */
+    void stopOverlapping(RangeSet ranges) {
+        Task t;
+        synchronized (this) {
+            t = task;
+            if (t == null || t.ranges.minus(ranges).equals(t.ranges)) return;
+            task = null;
+        }
+        t.cancel();
+        try {
+            t.thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     PullResponse pull(PullRequest req) {
@@ -69,6 +89,7 @@ final class RangePuller {
                 task.start();
             }
             t = task;
+            t.lastAsked = System.nanoTime();
             if (req.getFinishAtSeq() > 0) t.finish(req.getFinishAtSeq(), req.getOwnAfter());
         }
         if (req.getFinishAtSeq() > 0) t.awaitFinished(FINISH_WAIT_MS);
@@ -87,6 +108,7 @@ final class RangePuller {
         volatile long finishAt;
         volatile io.limedb.api.v1.RangeOwnership ownAfter;
         volatile boolean cancelled;
+        volatile long lastAsked = System.nanoTime();
 
         Task(String key, PullRequest req, RangeSet ranges) {
             this.key = key;
@@ -246,6 +268,9 @@ final class RangePuller {
 
         private void check() {
             if (cancelled || Thread.currentThread().isInterrupted()) throw new IllegalStateException("pull cancelled");
+            if (System.nanoTime() - lastAsked > TimeUnit.SECONDS.toNanos(ABANDONED_AFTER_S)) {
+                throw new IllegalStateException("nobody asked about this move for " + ABANDONED_AFTER_S + " s: abandoned");
+            }
             if (replication.role() != Role.PRIMARY || replication.log().epoch() != req.getEpoch()) {
                 throw new IllegalStateException(replication.nodeId() + " is no longer the primary at epoch " + req.getEpoch());
             }

@@ -53,6 +53,7 @@ public final class RangesGrpcService extends RangesGrpc.RangesImplBase {
     @Override
     public void setOwnership(SetOwnershipRequest req, StreamObserver<SetOwnershipResponse> out) {
         slow.execute(() -> unary(out, () -> {
+            if (req.getDropCount() > 0) puller.stopOverlapping(RangeSet.of(Owned.fromProto(req.getDropList())));
             long seq = replication.setOwnership(req.getEpoch(), req.getOwnership(), req.getDropList());
             var owned = replication.log().owned();
             return SetOwnershipResponse.newBuilder().setRingVersion(owned == null ? 0 : owned.ringVersion())

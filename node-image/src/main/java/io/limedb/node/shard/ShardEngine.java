@@ -235,6 +235,7 @@ public final class ShardEngine {
             }
             out.add(answer);
         }
+        for (byte[] sk : storageKeys) checkOwned(sk); // after the reads, as in read()
         return out;
     }
 
@@ -388,8 +389,11 @@ public final class ShardEngine {
     }
 
     private StoredValue read(byte[] storageKey) {
-        checkOwned(storageKey);
         byte[] raw = store.get(storageKey);
+        // Checked after the read: a value read while the shard still owned the key was current (writes
+        // to a range stop with the record that gives it away); one read later may be stale, since the
+        // new owner may have taken writes: MOVED then, and the coordinator asks the new owner.
+        checkOwned(storageKey);
         if (raw == null) return null;
         StoredValue v = StoredValue.decode(raw);
         return v.expiredAt(clockMs.getAsLong()) ? null : v;

@@ -142,6 +142,37 @@ class ReshardingIT extends FaultHarness {
         strikeMidMove("coordinator", () -> cluster.coordinator());
     }
 
+    /** 3 -> 4, rolled back once the first move has flipped: what moved moves back; nothing is lost. */
+    @Test
+    void rollBackMidResharding() throws Exception {
+        upSharded(1000);
+        sleep(1000);
+        var scaling = scale(4);
+        var at = awaitMove(r -> r.movedRanges() > 0);
+        assertThat(cluster.controller().rollBack()).isTrue();
+        report.line("rolled back with the moves at " + at.moves());
+        try {
+            scaling.get(5, TimeUnit.MINUTES);
+            throw new AssertionError("the scale-out finished although it was rolled back");
+        } catch (java.util.concurrent.ExecutionException e) {
+            report.line("scale-out ended: " + e.getCause().getMessage());
+        }
+        report.line("after the rollback: " + cluster.controller().ringSummary() + ", " + cluster.shardCount() + " shards");
+        var soft = new SoftAssertions();
+        soft.assertThat(cluster.shardCount()).as("shards running after the rollback").isEqualTo(3);
+        soft.assertThat(cluster.controller().state().topology().ownership().shards()).as("ring")
+                .containsExactly("shard-0", "shard-1", "shard-2");
+        sleep(500);
+        var c = stopAndCheck(true, 0);
+        assertSafe(soft, c);
+        checkPreload(soft);
+        checkPlacement(soft);
+        long failed = failedRequests();
+        report.line("client requests not acknowledged: " + failed);
+        soft.assertThat(failed).as("client requests that failed or ended unknown").isZero();
+        soft.assertAll();
+    }
+
     private interface Victim {
         NodeProcess get();
     }
