@@ -86,13 +86,24 @@ final class Resharder {
                 return false;
             }
         }
-        // Everyone knows what it owns before anything moves.
-        var owned = o.ranges();
-        for (String s : o.allShards()) {
-            if (!tell(state.topology().shard(s).orElseThrow(), o.version(), owned.get(s), RangeSet.empty())) return false;
-        }
         var p = plan(o);
         var progress = state.resharding();
+        // Everyone knows what it owns before anything moves. Not the two shards of a flipping move: a
+        // controller that died before publishing the flip may have left them at the next ring version
+        // (the source told it no longer owns the ranges, the target owning them), which refuses this one;
+        // the flip tells them again.
+        var flipping = new java.util.HashSet<String>();
+        progress.moves().forEach((pair, m) -> {
+            if (m.phase() == Phase.FLIPPING && p.moves().containsKey(pair)) {
+                flipping.add(pair.source());
+                flipping.add(pair.target());
+            }
+        });
+        var owned = o.ranges();
+        for (String s : o.allShards()) {
+            if (flipping.contains(s)) continue;
+            if (!tell(state.topology().shard(s).orElseThrow(), o.version(), owned.get(s), RangeSet.empty())) return false;
+        }
         // Every move of the plan is recorded before any step: a store that lost some (edited by hand)
         // copies them again rather than settle a ring whose data never moved.
         if (!progress.moves().keySet().containsAll(p.moves().keySet())) {
