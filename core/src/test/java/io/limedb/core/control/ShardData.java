@@ -59,6 +59,12 @@ final class ShardData implements RangesPort {
     private final Map<String, Member> members = new LinkedHashMap<>();
     /** Every call, as a line, for failure messages. */
     final List<String> calls = new ArrayList<>();
+    /** Every call that reached a member, in order: {@link FakeRanges.SetOwnership} and {@link FakeRanges.Pull}. */
+    final List<Object> log = new ArrayList<>();
+    /** When set, a copying pull copies, then answers this (COPYING: the copy goes on) instead of CAUGHT_UP. */
+    PullState copyAnswer;
+    /** When set, a finishing pull answers this (with "paused") and does not finish. */
+    PullState finishAnswer;
     /** Checks run (after each call and each store write). */
     int checks;
     private long seq = 100;
@@ -84,6 +90,10 @@ final class ShardData implements RangesPort {
         return members.get(id);
     }
 
+    <T> List<T> calls(Class<T> type) {
+        return log.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
     Member ofShard(String shard) {
         return members.values().stream().filter(m -> m.shard.equals(shard)).findFirst().orElseThrow();
     }
@@ -93,6 +103,7 @@ final class ShardData implements RangesPort {
         return faults.op("setOwnership " + memberId + " v" + ringVersion, () -> {
             calls.add("setOwnership " + memberId + "@" + epoch + " v" + ringVersion + " " + ranges + " drop " + drop);
             var m = reach(memberId, epoch);
+            log.add(new FakeRanges.SetOwnership(memberId, epoch, ringVersion, ranges, drop, seq + 1));
             if (ringVersion < m.version) {
                 throw new MemberCallException(memberId, "STALE_EPOCH: " + memberId + " owns ranges at ring version "
                         + m.version + ", above the " + ringVersion + " sent");
@@ -116,6 +127,8 @@ final class ShardData implements RangesPort {
                     + " " + ranges + (finishAtSeq > 0 ? " finish at " + finishAtSeq + " own v" + ownVersion + " " + ownAfter : ""));
             var t = reach(targetId, targetEpoch);
             var s = reach(sourceId, sourceEpoch);
+            log.add(new FakeRanges.Pull(targetId, targetEpoch, move, sourceId, sourceEpoch, ranges, finishAtSeq, ownVersion,
+                    ownAfter, null));
             if (t.version == 0) {
                 throw new MemberCallException(targetId, "INVALID_ARGUMENT: never told what it owns");
             }
@@ -143,8 +156,9 @@ final class ShardData implements RangesPort {
             }
             if (finishAtSeq == 0) {
                 check("after copy " + move);
-                return progress(PullState.CAUGHT_UP, ranges, 0, "");
+                return progress(copyAnswer != null ? copyAnswer : PullState.CAUGHT_UP, ranges, 0, "");
             }
+            if (finishAnswer != null) return progress(finishAnswer, ranges, finishAtSeq, "paused");
             if (!intersect(ranges, s.owned).isEmpty()) {
                 // It catches up to finishAtSeq, but the source still writes to the ranges: it cannot own them.
                 return progress(PullState.CATCHING_UP, ranges, finishAtSeq, "");
