@@ -110,16 +110,23 @@ public final class ClusterAdmin implements AutoCloseable {
     public Map<String, Object> ringView() {
         var t = router.table();
         var out = new LinkedHashMap<String, Object>();
+        var o = t.topology().ownership();
         out.put("version", t.topology().version());
+        out.put("ring_version", o.version());
         out.put("vnodes_per_shard", t.ring().vnodes());
+        if (o.resharding()) {
+            out.put("resharding_from", o.shards());
+            out.put("resharding_to", o.next());
+            out.put("flipped", o.flipped().stream().map(Object::toString).toList());
+        }
         var shards = new ArrayList<Map<String, Object>>();
-        var ranges = t.ring().ranges();
-        t.ring().shares().forEach((id, share) -> {
+        // What each shard owns now (during a resharding: the old ring with the flipped pairs moved).
+        o.ranges().forEach((id, set) -> {
             var m = new LinkedHashMap<String, Object>();
             m.put("id", id);
-            m.put("vnodes", t.ring().vnodes());
-            m.put("share", Math.round(share * 1_000_000) / 10_000.0); // percent, 4 decimals
-            m.put("ranges", ranges.get(id).size());
+            m.put("vnodes", o.shards().contains(id) ? t.ring().vnodes() : 0);
+            m.put("share", Math.round(set.share() * 1_000_000) / 10_000.0); // percent, 4 decimals
+            m.put("ranges", set.size());
             shards.add(m);
         });
         out.put("shards", shards);

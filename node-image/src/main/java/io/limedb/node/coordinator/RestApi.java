@@ -97,14 +97,23 @@ public final class RestApi {
             out.put("topology_version", table.topology().version());
             out.put("topology_source", topologySource);
             out.put("vnodes_per_shard", table.ring().vnodes());
-            var shares = table.ring().shares();
+            var o = table.topology().ownership();
+            out.put("ring_version", o.version());
+            out.put("ring", o.shards());
+            if (o.resharding()) {
+                out.put("resharding_to", o.next());
+                out.put("flipped", o.flipped().stream().map(Object::toString).toList());
+            }
+            var owned = o.ranges(); // what each shard owns now, resharding or not
+            var shares = new java.util.HashMap<String, Double>();
+            owned.forEach((id, set) -> shares.put(id, set.share()));
             var shards = new ArrayList<Map<String, Object>>();
             boolean healthy = true;
             for (ShardInfo s : table.topology().shards()) {
                 var sm = new LinkedHashMap<String, Object>();
                 sm.put("id", s.id());
                 sm.put("epoch", s.epoch());
-                sm.put("share", Math.round(shares.get(s.id()) * 1_000_000) / 10_000.0);
+                sm.put("share", Math.round(shares.getOrDefault(s.id(), 0.0) * 1_000_000) / 10_000.0);
                 var list = new ArrayList<Map<String, Object>>();
                 for (var m : members) {
                     if (!m.shard().id().equals(s.id())) continue;

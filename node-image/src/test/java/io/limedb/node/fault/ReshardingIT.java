@@ -149,6 +149,11 @@ class ReshardingIT extends FaultHarness {
         sleep(1000);
         var scaling = scale(4);
         var at = awaitMove(r -> r.movedRanges() > 0);
+        var state = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + cluster.spec().coordinatorHttp() + "/api/v1/cluster/state")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(state.statusCode()).as("cluster state mid-resharding: %s", state.body()).isEqualTo(200);
+        assertThat(state.body()).contains("\"resharding_to\"", "shard-3");
         assertThat(cluster.controller().rollBack()).isTrue();
         report.line("rolled back with the moves at " + at.moves());
         try {
