@@ -307,6 +307,7 @@ public final class LocalCluster implements AutoCloseable {
             for (NodeProcess p : added) launch(p);
             for (NodeProcess p : added) awaitReady(p, timeout);
             controller.addShard(shardInfo(i, 0));
+            awaitServing(controller.primary(i), timeout);
         }
         try {
             controller.reshard(ring, timeout);
@@ -329,6 +330,26 @@ public final class LocalCluster implements AutoCloseable {
             }
             for (NodeProcess p : gone) stop(p);
             for (NodeProcess p : gone) deleteTree(spec.dataDir().resolve(p.name()));
+        }
+    }
+
+    /** Waits until a new primary has waited out its (predecessor's) read lease and serves. */
+    private static void awaitServing(NodeProcess primary, Duration timeout) throws InterruptedException {
+        if (primary == null) return;
+        var ch = io.grpc.netty.NettyChannelBuilder.forTarget(primary.grpcAddress()).usePlaintext().build();
+        try {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (io.limedb.api.v1.ReplicationGrpc.newBlockingStub(ch).withDeadlineAfter(1, java.util.concurrent.TimeUnit.SECONDS)
+                            .status(io.limedb.api.v1.StatusRequest.getDefaultInstance()).getServing()) return;
+                } catch (io.grpc.StatusRuntimeException e) {
+                    // not yet
+                }
+                Thread.sleep(50);
+            }
+        } finally {
+            ch.shutdownNow();
         }
     }
 
