@@ -18,6 +18,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.limedb.core.topology.Topology;
+import io.limedb.operator.control.ClusterEvents;
 import io.limedb.operator.control.ClusterLayout;
 import io.limedb.operator.control.ClusterSupervisor;
 import io.limedb.operator.control.ConfigMapTopologyStore;
@@ -28,6 +29,7 @@ import io.limedb.operator.model.DesiredState;
 import io.limedb.operator.model.Labels;
 import io.limedb.operator.model.Names;
 import io.limedb.operator.model.OperatorSettings;
+import io.limedb.operator.scaling.ShardScaling;
 import io.limedb.operator.status.ClusterStatusCalculator;
 import io.limedb.operator.status.ClusterStatusCalculator.Observation;
 import io.limedb.operator.status.ClusterStatusCalculator.ShardObservation;
@@ -44,8 +46,10 @@ import org.jboss.logging.Logger;
 /**
  * Turns a LimeCluster into its objects (computed by {@link DesiredState}, applied with server-side
  * apply, owned by the LimeCluster), creates its topology ConfigMap once, keeps its control loop
- * ({@link ClusterSupervisor}) running, and reports status. It never blocks on a failover: the
- * supervisor's thread does that work, recorded step by step in the topology ConfigMap.
+ * ({@link ClusterSupervisor}) running, and reports status. It never blocks on a failover or a
+ * resharding: the supervisor's thread does that work, recorded step by step in the topology ConfigMap.
+ * A change of spec.shards gets the new shards' objects at once, and the removed shards' objects are
+ * deleted only once those shards have left the topology.
  */
 @ControllerConfiguration(name = "limecluster")
 public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<LimeCluster> {
@@ -95,23 +99,34 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
         var spec = cluster.getSpec();
         var store = new ConfigMapTopologyStore(client, ns, Names.topologyConfigMap(cluster), spec.vnodesPerShard);
         var existing = store.readIfExists().map(v -> v.state().topology()).orElse(null);
-        int shards = existing == null ? spec.shards : existing.shards().size();
-        String problem = "";
-        if (shards != spec.shards) {
-            problem = "spec.shards changed from " + shards + " to " + spec.shards + ": moving data between shards "
-                    + "(resharding) is not supported by this operator version yet; set spec.shards back to " + shards;
-        }
         var supervisor = supervisors.get(cluster).orElse(null);
         if (cluster.paused()) {
             if (supervisor != null) supervisor.pause(true);
-            return status(cluster, existing, supervisor, false, "", Duration.ofSeconds(10));
+            return status(cluster, existing, supervisor, false, "", null, Duration.ofSeconds(10));
         }
 
-        // The objects of the shards the topology has (not a resharded count), each StatefulSet with at
-        // least the members the topology still lists (a shrinking shard hands its primary role over first).
-        var effective = withShards(cluster, shards);
-        for (HasMetadata obj : DesiredState.all(effective, settings)) {
-            if (obj instanceof StatefulSet sts && supervisor != null) {
+        var layout = new ClusterLayout(cluster, existing == null ? spec.shards : existing.shards().size(), settings);
+        if (existing == null) {
+            var meta = new ObjectMetaBuilder().withLabels(Labels.of(cluster, Labels.Component.TOPOLOGY))
+                    .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(cluster.getApiVersion())
+                            .withKind(cluster.getKind()).withName(cluster.getMetadata().getName())
+                            .withUid(cluster.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true)
+                            .build()).build();
+            if (store.createIfAbsent(layout.initialState(spec.replicasPerShard, spec.vnodesPerShard), meta)) {
+                LOG.infof("%s/%s: topology ConfigMap %s created (%d shards x %d members)", ns,
+                        cluster.getMetadata().getName(), Names.topologyConfigMap(cluster), spec.shards,
+                        spec.replicasPerShard);
+            }
+        }
+        supervisor = supervisors.ensure(cluster, layout, store);
+        // Which shards have objects follows the topology, not spec.shards alone: a new shard's objects come
+        // first, and a shard's go only once it has left the topology (its ranges moved away).
+        var scaling = supervisor.target(spec.shards, spec.storage.size);
+        String problem = scaling.step() instanceof ShardScaling.Step.Refused r ? r.message() : "";
+        for (HasMetadata obj : DesiredState.all(cluster, settings, scaling.shardObjects())) {
+            if (obj instanceof StatefulSet sts) {
+                // each StatefulSet keeps at least the members the topology still lists (a shrinking shard
+                // hands its primary role over first)
                 int shard = Names.shardIndex(sts.getMetadata().getLabels().get(Labels.SHARD));
                 int listed = supervisor.topologyMembers(shard);
                 if (listed > sts.getSpec().getReplicas()) sts.getSpec().setReplicas(listed);
@@ -124,30 +139,52 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
                 problem = "cannot apply " + what + ": " + e.getMessage();
             }
         }
-        var layout = new ClusterLayout(cluster, shards, settings);
-        if (existing == null) {
-            var meta = new ObjectMetaBuilder().withLabels(Labels.of(cluster, Labels.Component.TOPOLOGY))
-                    .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(cluster.getApiVersion())
-                            .withKind(cluster.getKind()).withName(cluster.getMetadata().getName())
-                            .withUid(cluster.getMetadata().getUid()).withController(true).withBlockOwnerDeletion(true)
-                            .build()).build();
-            if (store.createIfAbsent(layout.initialState(spec.replicasPerShard, spec.vnodesPerShard), meta)) {
-                LOG.infof("%s/%s: topology ConfigMap %s created (%d shards x %d members)", ns,
-                        cluster.getMetadata().getName(), Names.topologyConfigMap(cluster), shards, spec.replicasPerShard);
-            }
-        }
-        supervisor = supervisors.ensure(cluster, layout, store);
+        deleteRemovedShards(cluster, scaling.shardObjects());
         if (supervisor.topology() == null && cluster.getStatus() != null && cluster.getStatus().phase != null) {
             // A control loop that has not looked at the members yet (an operator just started or took
             // over) knows nothing of their health: keep what status says until it has, rather than lie.
             return UpdateControl.<LimeCluster>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
         }
         return status(cluster, supervisor.topology() != null ? supervisor.topology() : existing, supervisor,
-                problem.isEmpty(), problem, null);
+                problem.isEmpty(), problem, scaling, null);
+    }
+
+    /**
+     * Deletes the StatefulSet, headless Service and PodDisruptionBudget of every shard of this cluster
+     * that is not in {@code keep}: shards that left the topology after a resharding moved their ranges
+     * away. Their volumes follow the StatefulSet's PVC retention policy (storage.whenDeleted).
+     */
+    private void deleteRemovedShards(LimeCluster cluster, java.util.SortedSet<Integer> keep) {
+        String ns = cluster.getMetadata().getNamespace();
+        var stss = client.apps().statefulSets().inNamespace(ns).withLabels(Labels.selector(cluster, Labels.Component.SHARD))
+                .list().getItems();
+        for (var sts : stss) {
+            var labels = sts.getMetadata().getLabels();
+            int index;
+            try {
+                index = Names.shardIndex(labels == null ? null : labels.get(Labels.SHARD));
+            } catch (IllegalArgumentException notOurs) {
+                continue;
+            }
+            boolean owned = sts.getMetadata().getOwnerReferences() != null && sts.getMetadata().getOwnerReferences()
+                    .stream().anyMatch(r -> cluster.getMetadata().getUid().equals(r.getUid()));
+            if (keep.contains(index) || !owned || sts.getMetadata().getDeletionTimestamp() != null) continue;
+            String name = Names.shard(cluster, index);
+            client.apps().statefulSets().inNamespace(ns).withName(name).delete();
+            client.services().inNamespace(ns).withName(name).delete();
+            client.policy().v1().podDisruptionBudget().inNamespace(ns).withName(name).delete();
+            String volumes = "Delete".equals(cluster.getSpec().storage.whenDeleted)
+                    ? "its volumes are deleted with it (storage.whenDeleted: Delete)"
+                    : "its volumes data-" + name + "-* are kept (storage.whenDeleted: Retain)";
+            LOG.infof("%s/%s: %s is out of the topology: StatefulSet, Service and PodDisruptionBudget %s deleted; %s",
+                    ns, cluster.getMetadata().getName(), Names.shardId(index), name, volumes);
+            new ClusterEvents(client, cluster).normal("ShardDeleted", Names.shardId(index) + " is out of the topology: "
+                    + "StatefulSet, Service and PodDisruptionBudget " + name + " deleted; " + volumes);
+        }
     }
 
     private UpdateControl<LimeCluster> status(LimeCluster cluster, Topology topology, ClusterSupervisor supervisor,
-            boolean reconciled, String problem, Duration again) {
+            boolean reconciled, String problem, ShardScaling.Decision scaling, Duration again) {
         String ns = cluster.getMetadata().getNamespace();
         var shardObs = new ArrayList<ShardObservation>();
         if (topology != null) {
@@ -166,20 +203,12 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
         var settings = new OperatorSettings(config.nodeImage(), config.clusterDomain());
         var obs = new Observation(cluster.getMetadata().getGeneration(), reconciled, cluster.getSpec().shards,
                 cluster.getSpec().replicasPerShard, topology, shardObs, coordReady, cluster.getSpec().coordinator.replicas,
-                Names.coordinatorEndpoint(cluster, settings), cluster.paused(), problem);
+                Names.coordinatorEndpoint(cluster, settings), cluster.paused(), problem, scaling);
         LimeClusterStatus next = ClusterStatusCalculator.compute(obs, cluster.getStatus(), Instant.now());
         cluster.setStatus(next);
         boolean ready = "Running".equals(next.phase);
         Duration wait = again != null ? again : ready ? Duration.ofSeconds(10) : Duration.ofSeconds(2);
         return UpdateControl.patchStatus(cluster).rescheduleAfter(wait);
-    }
-
-    /** A copy of the resource whose spec.shards is {@code shards} (the desired objects of what exists). */
-    private static LimeCluster withShards(LimeCluster cluster, int shards) {
-        if (cluster.getSpec().shards == shards) return cluster;
-        var copy = io.fabric8.kubernetes.client.utils.Serialization.clone(cluster);
-        copy.getSpec().shards = shards;
-        return copy;
     }
 
     @Override

@@ -7,6 +7,8 @@ import io.limedb.core.failover.FailoverPolicy;
 import io.limedb.core.topology.ReplicationMode;
 import io.limedb.operator.OperatorConfig;
 import io.limedb.operator.crd.LimeCluster;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
@@ -15,6 +17,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +37,7 @@ public class Supervisors {
     MeterRegistry registry;
 
     private final Map<String, ClusterSupervisor> running = new ConcurrentHashMap<>();
+    private final Map<String, List<Meter>> gauges = new ConcurrentHashMap<>();
     private volatile LeaseCheck lease;
     private volatile boolean stopping;
     private volatile java.util.function.Consumer<io.javaoperatorsdk.operator.processing.event.ResourceID> changed = id -> { };
@@ -56,8 +60,16 @@ public class Supervisors {
             String name = cluster.getMetadata().getName();
             String ns = cluster.getMetadata().getNamespace();
             var id = new io.javaoperatorsdk.operator.processing.event.ResourceID(name, ns);
-            return new ClusterSupervisor(client, layout, store, settings, e -> onEvent(ns, name, events, e),
-                    () -> changed.accept(id), this::mayAct);
+            var supervisor = new ClusterSupervisor(client, layout, store, settings, e -> onEvent(ns, name, events, e),
+                    events, () -> changed.accept(id), this::mayAct);
+            gauges.put(k, List.of(
+                    Gauge.builder("limedb.operator.resharding.ranges.moved", supervisor, x -> x.reshardingRanges()[0])
+                            .description("ring ranges whose ownership flipped in the resharding in progress (0: none)")
+                            .tag("cluster", k).register(registry),
+                    Gauge.builder("limedb.operator.resharding.ranges.total", supervisor, x -> x.reshardingRanges()[1])
+                            .description("ring ranges that change owner in the resharding in progress (0: none)")
+                            .tag("cluster", k).register(registry)));
+            return supervisor;
         });
         s.update(settings, cluster.paused());
         return s;
@@ -69,6 +81,8 @@ public class Supervisors {
 
     public void stop(LimeCluster cluster) {
         var s = running.remove(key(cluster));
+        var meters = gauges.remove(key(cluster));
+        if (meters != null) meters.forEach(registry::remove);
         if (s != null) {
             LOG.infof("%s: stopping its control loop", key(cluster));
             s.close();
@@ -129,6 +143,16 @@ public class Supervisors {
             case ControlEvent.Refused r -> events.warning("FailoverRefused", msg);
             case ControlEvent.PromoteFailed p -> events.warning("PromoteFailed", msg);
             case ControlEvent.PrimarySuspected p -> events.warning("PrimaryUnreachable", msg);
+            case ControlEvent.ReshardingStarted r -> events.normal("ReshardingStarted", msg);
+            case ControlEvent.MoveCaughtUp m -> events.normal("MoveCaughtUp", msg);
+            case ControlEvent.MoveFlipped m -> events.normal("MoveFlipped", msg);
+            case ControlEvent.MoveDone m -> events.normal("MoveDone", msg);
+            case ControlEvent.ReshardingCompleted r -> {
+                events.normal("ReshardingCompleted", msg);
+                registry.counter("limedb.operator.reshardings", "cluster", ns + "/" + name).increment();
+                registry.counter("limedb.operator.resharding.keys.moved", "cluster", ns + "/" + name).increment(r.keys());
+            }
+            case ControlEvent.ReshardingWaits w -> events.warning("ReshardingWaits", msg);
             default -> { }
         }
     }

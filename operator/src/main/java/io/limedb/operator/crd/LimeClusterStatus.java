@@ -11,7 +11,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class LimeClusterStatus {
 
-    @JsonPropertyDescription("Creating, Running, Degraded, Failed or Paused.")
+    @JsonPropertyDescription("Creating, Running, Resharding (spec.shards is being applied: shards added, data "
+            + "moved, shards removed), Degraded, Failed or Paused.")
     public String phase;
 
     @JsonPropertyDescription("The metadata.generation this status describes.")
@@ -38,6 +39,34 @@ public class LimeClusterStatus {
 
     @JsonPropertyDescription("Per shard: its primary, epoch, ready members and replication lag.")
     public List<ShardStatus> shards = new ArrayList<>();
+
+    @JsonPropertyDescription("The change of spec.shards under way (shards added, ring ranges moved, shards "
+            + "removed), or refused; absent when the ring is spec.shards'.")
+    public ReshardingStatus resharding;
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ReshardingStatus {
+        @JsonPropertyDescription("Shards in the ring in force.")
+        public Integer from;
+        @JsonPropertyDescription("Shards being moved to.")
+        public Integer to;
+        @JsonPropertyDescription("AddingShards (new shards' pods, then their first primary), Starting, Moving (ring "
+                + "ranges copied, then flipped one pair of shards at a time), RemovingShards (emptied shards leave the "
+                + "topology, then their StatefulSets go) or Refused.")
+        public String step;
+        @JsonPropertyDescription("Ring ranges whose ownership flipped to their new shard.")
+        public Integer rangesMoved;
+        @JsonPropertyDescription("Ring ranges that change owner in this resharding.")
+        public Integer rangesTotal;
+        @JsonPropertyDescription("Keys copied to the new owners so far.")
+        public Long keys;
+        @JsonPropertyDescription("Bytes of keys and values copied to the new owners so far.")
+        public Long bytes;
+        @JsonPropertyDescription("A later spec.shards, applied once this resharding is done.")
+        public Integer queuedShards;
+        @JsonPropertyDescription("One line for kubectl get, e.g. 3->4 120/216 (ranges moved of total).")
+        public String summary;
+    }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class ShardStatus {

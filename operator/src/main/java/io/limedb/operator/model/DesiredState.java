@@ -3,6 +3,8 @@ package io.limedb.operator.model;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.limedb.operator.crd.LimeCluster;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.TreeSet;
 import java.util.List;
 
 /**
@@ -18,11 +20,19 @@ public final class DesiredState {
      * their ServiceAccount), each shard's Service before its StatefulSet, the coordinator last.
      */
     public static List<HasMetadata> all(LimeCluster cluster, OperatorSettings settings) {
+        return all(cluster, settings, java.util.stream.IntStream.range(0, cluster.getSpec().shards).boxed().toList());
+    }
+
+    /**
+     * The same with the objects of the shards given (by index) instead of spec.shards' shards: while
+     * spec.shards changes, the shards being added and those not yet removed from the topology.
+     */
+    public static List<HasMetadata> all(LimeCluster cluster, OperatorSettings settings, Collection<Integer> shards) {
         var objects = new ArrayList<HasMetadata>();
         objects.add(DesiredRbac.serviceAccount(cluster));
         objects.add(DesiredRbac.role(cluster));
         objects.add(DesiredRbac.roleBinding(cluster));
-        for (int shard = 0; shard < cluster.getSpec().shards; shard++) {
+        for (int shard : new TreeSet<>(shards)) {
             objects.addAll(shard(cluster, shard, settings));
         }
         objects.add(DesiredCoordinator.deployment(cluster, settings));

@@ -57,7 +57,7 @@ class CrdUpToDateTest {
     void printerColumnsInTheOrderKubectlShouldShowThem() {
         var columns = crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns();
         assertThat(columns).extracting(CustomResourceColumnDefinition::getName)
-                .containsExactly("Shards", "Replicas", "Ready", "Phase", "Ring", "Age");
+                .containsExactly("Shards", "Replicas", "Ready", "Phase", "Resharding", "Ring", "Age");
     }
 
     @Test

@@ -220,6 +220,9 @@ class CrdValidationIT {
         assertThat(scale.getSpec().getReplicas()).isEqualTo(5);
         assertThat(rejection(() -> client.resources(LimeCluster.class).inNamespace(NS).withName(name).scale(300)))
                 .contains("spec.shards in body should be less than or equal to 256");
+        assertThat(rejection(() -> client.resources(LimeCluster.class).inNamespace(NS).withName(name).scale(0)))
+                .contains("spec.shards in body should be greater than or equal to 1");
+        assertThat(spec(get(name))).as("a rejected scale changes nothing").containsEntry("shards", 5);
     }
 
     @Test
@@ -241,10 +244,21 @@ class CrdValidationIT {
 
     @Test
     void kubectlGetShowsTheColumnsInOrder() {
-        create("{}");
+        var created = create("{}");
         var header = apiServer.kubectl("get", "-n", NS, "limeclusters").lines().findFirst().orElseThrow();
-        assertThat(header.trim().split("\\s+")).containsExactly("NAME", "SHARDS", "REPLICAS", "READY", "PHASE", "RING",
-                "AGE");
+        assertThat(header.trim().split("\\s+")).containsExactly("NAME", "SHARDS", "REPLICAS", "READY", "PHASE",
+                "RESHARDING", "RING", "AGE");
+
+        // the resharding's progress as the operator writes it, and the column that shows it
+        created.setAdditionalProperty("status", Map.of("phase", "Resharding", "ready", "3/4", "ringVersion", 12,
+                "resharding", Map.of("from", 3, "to", 4, "step", "Moving", "rangesMoved", 120, "rangesTotal", 216,
+                        "keys", 5000, "bytes", 400000, "summary", "3->4 120/216")));
+        var withStatus = client.genericKubernetesResources(LIME).inNamespace(NS).resource(created).updateStatus();
+        assertThat(map(map(withStatus.getAdditionalProperties(), "status"), "resharding"))
+                .containsEntry("rangesMoved", 120).containsEntry("rangesTotal", 216).containsEntry("keys", 5000);
+        var row = apiServer.kubectl("get", "-n", NS, "limecluster", created.getMetadata().getName(), "--no-headers");
+        assertThat(row.trim().split("\\s+")).startsWith(created.getMetadata().getName(), "3", "3", "3/4", "Resharding",
+                "3->4", "120/216", "12");
     }
 
     @Test

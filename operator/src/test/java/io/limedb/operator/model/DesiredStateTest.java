@@ -29,6 +29,20 @@ class DesiredStateTest {
     }
 
     @Test
+    void whileSpecShardsChangesTheShardsGivenHaveObjects() {
+        var c = cluster();
+        c.getSpec().shards = 2;
+        assertThat(DesiredState.all(c, SETTINGS, java.util.List.of(3, 0, 1)))
+                .extracting(o -> o.getKind() + "/" + o.getMetadata().getName())
+                .containsExactly("ServiceAccount/demo-node", "Role/demo-node", "RoleBinding/demo-node",
+                        "Service/demo-shard-0", "StatefulSet/demo-shard-0", "PodDisruptionBudget/demo-shard-0",
+                        "Service/demo-shard-1", "StatefulSet/demo-shard-1", "PodDisruptionBudget/demo-shard-1",
+                        "Service/demo-shard-3", "StatefulSet/demo-shard-3", "PodDisruptionBudget/demo-shard-3",
+                        "Deployment/demo-coordinator", "Service/demo-coordinator");
+        assertThat(DesiredState.all(c, SETTINGS, java.util.List.of(0, 1))).isEqualTo(DesiredState.all(c, SETTINGS));
+    }
+
+    @Test
     void everyObjectIsInTheClustersNamespaceOwnedByItAndLabelled() {
         assertThat(DesiredState.all(cluster(), SETTINGS)).allSatisfy(o -> {
             var meta = o.getMetadata();
