@@ -38,7 +38,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * The operator on kind, as a user runs it: the chart is installed (by `make e2e`), a 3-shard x
  * 3-replica LimeCluster is applied, and a continuous writer through the coordinator Service counts
  * what was acknowledged while primaries are deleted, the operator is killed mid-failover, and a
- * second operator replica takes over. Every scenario ends with every acknowledged key read back.
+ * second operator replica takes over, and the shards are scaled 3 -> 4 -> 2. Every scenario ends with
+ * every acknowledged key read back.
  * Figures (ready time, failover times, client errors) are printed with an "e2e:" prefix.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -241,6 +242,25 @@ class OperatorE2E {
 
     @Test
     @Order(7)
+    void scalingShards3To4To2UnderAWriterKeepsEveryAcknowledgedKey() throws Exception {
+        try (var writer = new Writer(coordinatorPort.getLocalPort(), "reshard", 4)) {
+            Thread.sleep(1000);
+            scaleShards(4, true, writer);
+            scaleShards(2, false, writer);
+            Thread.sleep(1000);
+            writer.close();
+            System.out.println("e2e: writer while scaling 3 -> 4 -> 2 shards: " + writer);
+            verifyAcknowledged(writer);
+        }
+        verifyInitialKeys();
+        var table = Kubectl.run("get", "lime", "-n", cluster.namespace());
+        System.out.println("e2e: kubectl get lime\n" + table);
+        assertThat(table.lines().findFirst().orElse("")).contains("PHASE", "RESHARDING", "RING");
+        assertOnePrimaryPerShard();
+    }
+
+    @Test
+    @Order(8)
     void invalidSpecsAreRejectedWithAMessageThatSaysWhatToChange() {
         String base = """
                 apiVersion: limedb.io/v1alpha1
@@ -276,7 +296,7 @@ class OperatorE2E {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void deletingTheLimeClusterRemovesWhatItOwnsAndItsVolumes() {
         limes.api().inNamespace(cluster.namespace()).withName(NAME).delete();
         var ns = cluster.namespace();
@@ -293,6 +313,89 @@ class OperatorE2E {
     }
 
     // --- helpers ---
+
+    /**
+     * Changes spec.shards (by `kubectl scale`, or by editing the spec) and waits until the cluster is Ready
+     * at that many shards with no resharding left and no StatefulSet of a removed shard; prints how long each
+     * step took, what moved (the ReshardingCompleted event) and what the writer saw meanwhile.
+     */
+    @SuppressWarnings("unchecked")
+    private void scaleShards(int to, boolean kubectlScale, Writer writer) throws Exception {
+        var before = limes.get(NAME);
+        int from = ((Number) LimeClusters.status(before).get("currentShards")).intValue();
+        long acked = writer.acknowledged.size();
+        long notApplied = writer.notApplied.get();
+        long unknown = writer.unknown.get();
+        long t0 = System.nanoTime();
+        var since = java.time.Instant.now().minusSeconds(2);
+        if (kubectlScale) {
+            Kubectl.run("scale", "lime/" + NAME, "--replicas=" + to, "-n", cluster.namespace());
+        } else {
+            limes.api().inNamespace(cluster.namespace()).withName(NAME).edit(r -> {
+                ((Map<String, Object>) r.getAdditionalProperties().get("spec")).put("shards", to);
+                return r;
+            });
+        }
+        var steps = new java.util.LinkedHashMap<String, Double>();
+        int[] readySamples = new int[2];
+        await("Ready at " + to + " shards").atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    var lc = limes.get(NAME);
+                    var st = LimeClusters.status(lc);
+                    var rs = st.get("resharding") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.<String, Object>of();
+                    if (!rs.isEmpty()) {
+                        steps.putIfAbsent(String.valueOf(rs.get("step")), (System.nanoTime() - t0) / 1e9);
+                        if ("Moving".equals(rs.get("step"))) {
+                            readySamples[0]++;
+                            if (LimeClusters.condition(lc, "Ready").orElse("").equals("True")) readySamples[1]++;
+                        }
+                    }
+                    var sts = cluster.client().apps().statefulSets().inNamespace(cluster.namespace())
+                            .withLabel("app.kubernetes.io/instance", NAME).list().getItems().stream()
+                            .filter(x -> x.getMetadata().getDeletionTimestamp() == null).count();
+                    return LimeClusters.ready(lc) && "Running".equals(st.get("phase")) && rs.isEmpty()
+                            && Integer.valueOf(to).equals(st.get("currentShards")) && sts == to;
+                });
+        double readyAfter = (System.nanoTime() - t0) / 1e9;
+        for (int i = to; i < from; i++) {
+            assertThat(cluster.client().apps().statefulSets().inNamespace(cluster.namespace())
+                    .withName(NAME + "-shard-" + i).get()).as("StatefulSet of removed shard-" + i).isNull();
+        }
+        var lc = limes.get(NAME);
+        assertThat(LimeClusters.shards(lc)).hasSize(to);
+        var completed = cluster.client().v1().events().inNamespace(cluster.namespace()).list().getItems().stream()
+                .filter(e -> "ReshardingCompleted".equals(e.getReason()))
+                .filter(e -> e.getLastTimestamp() == null || java.time.Instant.parse(e.getLastTimestamp()).isAfter(since))
+                .map(io.fabric8.kubernetes.api.model.Event::getMessage).toList();
+        assertThat(completed).as("a ReshardingCompleted event for the ring of " + to + " shards").isNotEmpty();
+        var reasons = cluster.client().v1().events().inNamespace(cluster.namespace()).list().getItems().stream()
+                .filter(e -> e.getLastTimestamp() == null || java.time.Instant.parse(e.getLastTimestamp()).isAfter(since))
+                .map(io.fabric8.kubernetes.api.model.Event::getReason).collect(java.util.stream.Collectors
+                        .groupingBy(r -> r, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+        System.out.printf("e2e: shards %d -> %d (%s): Ready at %d shards after %.1f s; steps first seen at %s; "
+                        + "Ready=True in %d of %d samples while ranges moved; %s; events %s; writer meanwhile: "
+                        + "%d acknowledged, %d not applied, %d unknown%n", from, to,
+                kubectlScale ? "kubectl scale" : "spec.shards edited", to, readyAfter, steps, readySamples[1],
+                readySamples[0], completed.getLast(), reasons, writer.acknowledged.size() - acked,
+                writer.notApplied.get() - notApplied, writer.unknown.get() - unknown);
+        assertThat(reasons).containsKeys("ReshardingStarted", "MoveFlipped", "ReshardingCompleted");
+    }
+
+    /** The 10,000 keys of the first scenario, read back after their ranges moved. */
+    private void verifyInitialKeys() throws Exception {
+        var http = new CoordinatorHttp(coordinatorPort.getLocalPort());
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        var reads = new ArrayList<Future<Boolean>>();
+        for (int i = 0; i < 10_000; i++) {
+            int k = i;
+            reads.add(pool.submit(() -> http.get("k" + k).orElse("").equals("v" + k)));
+        }
+        long bad = 0;
+        for (var r : reads) if (!r.get()) bad++;
+        pool.shutdown();
+        System.out.printf("e2e: the first 10,000 keys after resharding: %d missing or wrong%n", bad);
+        assertThat(bad).as("keys of the first scenario lost").isZero();
+    }
 
     private void failOverByDeletingThePrimary(String shard, boolean force) throws Exception {
         var before = limes.get(NAME);
@@ -368,9 +471,13 @@ class OperatorE2E {
     private void assertOnePrimaryPerShard() throws Exception {
         await("one primary per shard").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
                 .ignoreExceptions().untilAsserted(() -> {
-                    for (int s = 0; s < 3; s++) {
+                    var lc = limes.get(NAME);
+                    int shards = ((Number) LimeClusters.status(lc).get("currentShards")).intValue();
+                    int members = ((Number) ((Map<?, ?>) lc.getAdditionalProperties().get("spec")).get("replicasPerShard"))
+                            .intValue();
+                    for (int s = 0; s < shards; s++) {
                         int primaries = 0;
-                        for (int m = 0; m < 3; m++) {
+                        for (int m = 0; m < members; m++) {
                             if (role(NAME + "-shard-" + s + "-" + m) == 1) primaries++;
                         }
                         assertThat(primaries).as("primaries of shard-" + s).isEqualTo(1);

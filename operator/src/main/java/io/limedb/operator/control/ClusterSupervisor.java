@@ -319,7 +319,9 @@ public final class ClusterSupervisor implements AutoCloseable {
         }
         switch (d.step()) {
             case Step.StartResharding r -> startResharding(l, r, n);
-            case Step.Queued q -> note(false, "ReshardingQueued", d.message());
+            case Step.Queued q -> note(false, "ReshardingQueued", "spec.shards " + q.desired() + " is queued: the "
+                    + "resharding " + d.from() + " -> " + d.to() + " shards runs first, and cannot change its target "
+                    + "half way; " + q.desired() + " is applied once it is done");
             case Step.Refused r -> note(true, r.reason(), r.message());
             case Step.WaitForPods w -> log(d.message());
             case Step.WaitForPrimaries w -> log(d.message());
