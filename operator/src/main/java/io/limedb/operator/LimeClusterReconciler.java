@@ -156,19 +156,26 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
      */
     private void deleteRemovedShards(LimeCluster cluster, java.util.SortedSet<Integer> keep) {
         String ns = cluster.getMetadata().getNamespace();
-        var stss = client.apps().statefulSets().inNamespace(ns).withLabels(Labels.selector(cluster, Labels.Component.SHARD))
-                .list().getItems();
-        for (var sts : stss) {
-            var labels = sts.getMetadata().getLabels();
-            int index;
+        var selector = Labels.selector(cluster, Labels.Component.SHARD);
+        // StatefulSets, Services and PDBs alike: an operator stopped half way leaves some of them behind
+        var found = new java.util.TreeSet<Integer>();
+        var objects = new ArrayList<HasMetadata>();
+        objects.addAll(client.apps().statefulSets().inNamespace(ns).withLabels(selector).list().getItems());
+        objects.addAll(client.services().inNamespace(ns).withLabels(selector).list().getItems());
+        objects.addAll(client.policy().v1().podDisruptionBudget().inNamespace(ns).withLabels(selector).list().getItems());
+        for (var obj : objects) {
+            var meta = obj.getMetadata();
+            boolean owned = meta.getOwnerReferences() != null && meta.getOwnerReferences().stream()
+                    .anyMatch(r -> cluster.getMetadata().getUid().equals(r.getUid()));
+            if (!owned || meta.getDeletionTimestamp() != null || meta.getLabels() == null) continue;
             try {
-                index = Names.shardIndex(labels == null ? null : labels.get(Labels.SHARD));
-            } catch (IllegalArgumentException notOurs) {
-                continue;
+                found.add(Names.shardIndex(meta.getLabels().get(Labels.SHARD)));
+            } catch (IllegalArgumentException notAShard) {
+                // not one of ours
             }
-            boolean owned = sts.getMetadata().getOwnerReferences() != null && sts.getMetadata().getOwnerReferences()
-                    .stream().anyMatch(r -> cluster.getMetadata().getUid().equals(r.getUid()));
-            if (keep.contains(index) || !owned || sts.getMetadata().getDeletionTimestamp() != null) continue;
+        }
+        found.removeAll(keep);
+        for (int index : found) {
             String name = Names.shard(cluster, index);
             client.apps().statefulSets().inNamespace(ns).withName(name).delete();
             client.services().inNamespace(ns).withName(name).delete();
