@@ -275,14 +275,43 @@ public final class ClusterSupervisor implements AutoCloseable {
         var serving = new HashSet<String>();
         for (ShardInfo s : state.topology().shards()) if (l.healthy(s.id())) serving.add(s.id());
         var readyPods = new java.util.HashMap<String, Integer>();
+        var problems = new java.util.TreeMap<String, String>();
         for (Pod p : pods.getStore().list()) {
             var shard = p.getMetadata().getLabels() == null ? null : p.getMetadata().getLabels().get(Labels.SHARD);
-            if (shard != null && p.getMetadata().getDeletionTimestamp() == null && Readiness.isPodReady(p)) {
+            if (shard == null || p.getMetadata().getDeletionTimestamp() != null) continue;
+            if (Readiness.isPodReady(p)) {
                 readyPods.merge(shard, 1, Integer::sum);
+            } else {
+                String why = notReadyBecause(p);
+                if (!why.isEmpty()) problems.putIfAbsent(shard, p.getMetadata().getName() + " " + why);
             }
         }
         return ShardScaling.decide(new ShardScaling.Input(state, shards, settings.replicasPerShard(), serving,
-                readyPods, refusal));
+                readyPods, problems, refusal));
+    }
+
+    /** Why a pod is not ready when it is stuck rather than starting: unschedulable, or a container waiting on an error. */
+    private static String notReadyBecause(Pod p) {
+        var st = p.getStatus();
+        if (st == null) return "";
+        if (st.getConditions() != null) {
+            for (var c : st.getConditions()) {
+                if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())) {
+                    return "unschedulable: " + Objects.requireNonNullElse(c.getMessage(), c.getReason());
+                }
+            }
+        }
+        var statuses = new ArrayList<io.fabric8.kubernetes.api.model.ContainerStatus>();
+        if (st.getInitContainerStatuses() != null) statuses.addAll(st.getInitContainerStatuses());
+        if (st.getContainerStatuses() != null) statuses.addAll(st.getContainerStatuses());
+        for (var c : statuses) {
+            var waiting = c.getState() == null ? null : c.getState().getWaiting();
+            if (waiting != null && waiting.getReason() != null && !"ContainerCreating".equals(waiting.getReason())
+                    && !"PodInitializing".equals(waiting.getReason())) {
+                return c.getName() + " " + waiting.getReason();
+            }
+        }
+        return "";
     }
 
     /** One step towards spec.shards, after the loop's tick: never two topology changes in one tick. */

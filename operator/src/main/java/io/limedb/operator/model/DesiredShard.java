@@ -122,8 +122,10 @@ public final class DesiredShard {
                 .withReadOnlyRootFilesystem(true)
                 .withNewCapabilities().withDrop("ALL").withAdd("CHOWN", "FOWNER").endCapabilities().endSecurityContext()
                 .withVolumeMounts(NodePods.mount(DATA, DATA_DIR))
-                .withNewResources().addToLimits("cpu", new io.fabric8.kubernetes.api.model.Quantity("100m"))
-                .addToLimits("memory", new io.fabric8.kubernetes.api.model.Quantity("32Mi")).endResources()
+                // Requests of its own: with limits alone they would default to the limits, and a pod requests at
+                // least what its init containers do, so every member would reserve 100m CPU for its whole life.
+                .withNewResources().addToLimits("cpu", new Quantity("100m")).addToLimits("memory", new Quantity("32Mi"))
+                .addToRequests("cpu", new Quantity("10m")).addToRequests("memory", new Quantity("16Mi")).endResources()
                 .build();
     }
 

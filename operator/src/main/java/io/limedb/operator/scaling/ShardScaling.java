@@ -35,14 +35,21 @@ public final class ShardScaling {
      * @param replicasPerShard spec.replicasPerShard
      * @param serving          shards whose primary serves at the topology's epoch
      * @param readyPods        per shard id, its pods that are ready and not being deleted
+     * @param podProblems      per shard id, why one of its pods is not ready (unschedulable, crashing), if known
      * @param refusal          the last capacity check's refusal, or null
      */
     public record Input(ClusterState state, int desiredShards, int replicasPerShard, Set<String> serving,
-            Map<String, Integer> readyPods, Refusal refusal) {
+            Map<String, Integer> readyPods, Map<String, String> podProblems, Refusal refusal) {
         public Input {
             Objects.requireNonNull(state, "state");
             serving = Set.copyOf(serving);
             readyPods = Map.copyOf(readyPods);
+            podProblems = Map.copyOf(podProblems);
+        }
+
+        public Input(ClusterState state, int desiredShards, int replicasPerShard, Set<String> serving,
+                Map<String, Integer> readyPods, Refusal refusal) {
+            this(state, desiredShards, replicasPerShard, serving, readyPods, Map.of(), refusal);
         }
     }
 
@@ -54,8 +61,8 @@ public final class ShardScaling {
         /** The ring is spec.shards' and no other shard is in the topology. */
         record Settled() implements Step {}
 
-        /** A new shard's StatefulSet exists; its pods are not all ready yet. */
-        record WaitForPods(String shard, int ready, int wanted) implements Step {}
+        /** A new shard's StatefulSet exists; its pods are not all ready yet ({@code problem}: why, or ""). */
+        record WaitForPods(String shard, int ready, int wanted, String problem) implements Step {}
 
         /** A new shard's pods are ready: it joins the topology (outside the ring; the loop elects its primary). */
         record AddShard(String shard) implements Step {}
@@ -143,7 +150,7 @@ public final class ShardScaling {
             return switch (step) {
                 case Step.Settled s -> "";
                 case Step.WaitForPods w -> scaling + "waiting for the pods of " + w.shard() + " to be ready (" + w.ready()
-                        + "/" + w.wanted() + ")";
+                        + "/" + w.wanted() + ")" + (w.problem().isEmpty() ? "" : ": " + w.problem());
                 case Step.AddShard a -> scaling + "adding " + a.shard() + " to the topology";
                 case Step.WaitForPrimaries w -> scaling + "waiting for a primary in " + String.join(", ", w.shards());
                 case Step.StartResharding r -> scaling + (r.shrink() ? "checking that the data fits in " + to
@@ -220,7 +227,7 @@ public final class ShardScaling {
             if (inTopology.contains(s)) continue;
             int ready = in.readyPods().getOrDefault(s, 0);
             Step step = ready >= in.replicasPerShard() ? new Step.AddShard(s)
-                    : new Step.WaitForPods(s, ready, in.replicasPerShard());
+                    : new Step.WaitForPods(s, ready, in.replicasPerShard(), in.podProblems().getOrDefault(s, ""));
             return new Decision(step, from, to, objects, null);
         }
         var noPrimary = target.stream().filter(s -> !in.serving().contains(s)).toList();

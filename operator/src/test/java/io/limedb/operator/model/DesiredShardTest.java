@@ -234,4 +234,13 @@ class DesiredShardTest {
         return container.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e.getValueFrom() == null
                 ? e.getValue() : "fieldRef:" + e.getValueFrom().getFieldRef().getFieldPath()));
     }
+
+    @Test
+    void theInitContainerReservesAlmostNothingForThePodsLife() {
+        var init = DesiredShard.statefulSet(cluster(), 0, SETTINGS).getSpec().getTemplate().getSpec().getInitContainers()
+                .getFirst();
+        assertThat(init.getResources().getRequests()).containsEntry("cpu", new io.fabric8.kubernetes.api.model.Quantity("10m"))
+                .containsEntry("memory", new io.fabric8.kubernetes.api.model.Quantity("16Mi"));
+        assertThat(init.getResources().getLimits()).containsEntry("cpu", new io.fabric8.kubernetes.api.model.Quantity("100m"));
+    }
 }

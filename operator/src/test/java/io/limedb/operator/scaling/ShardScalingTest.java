@@ -76,11 +76,14 @@ class ShardScalingTest {
     void scaleOutCreatesTheNewShardsObjectsFirstAndWaitsForItsPods() {
         var s = settled(3, 0);
         var d = decide(s, 4, Map.of("shard-3", 1), all(s));
-        assertThat(d.step()).isEqualTo(new Step.WaitForPods("shard-3", 1, 3));
+        assertThat(d.step()).isEqualTo(new Step.WaitForPods("shard-3", 1, 3, ""));
         assertThat(d.shardObjects()).containsExactly(0, 1, 2, 3);
         assertThat(d.summary()).isEqualTo("3->4 adding");
         assertThat(d.message()).contains("waiting for the pods of shard-3 to be ready (1/3)");
         assertThat(d.inProgress()).isTrue();
+        var stuck = ShardScaling.decide(new Input(s, 4, 3, all(s), Map.of("shard-3", 1),
+                Map.of("shard-3", "c-shard-3-1 unschedulable: 0/1 nodes are available: 1 Insufficient cpu"), null));
+        assertThat(stuck.message()).endsWith("(1/3): c-shard-3-1 unschedulable: 0/1 nodes are available: 1 Insufficient cpu");
     }
 
     @Test
