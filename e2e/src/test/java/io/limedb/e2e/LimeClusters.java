@@ -62,6 +62,14 @@ final class LimeClusters {
                 .map(m -> String.valueOf(m.get("status"))).findFirst();
     }
 
+    @SuppressWarnings("unchecked")
+    static String conditionMessage(GenericKubernetesResource r, String type) {
+        var c = status(r).get("conditions");
+        if (!(c instanceof List<?> l)) return "";
+        return l.stream().map(x -> (Map<String, Object>) x).filter(m -> type.equals(m.get("type")))
+                .map(m -> String.valueOf(m.get("message"))).findFirst().orElse("");
+    }
+
     /** Ready=True for the current generation. */
     static boolean ready(GenericKubernetesResource r) {
         if (r == null) return false;

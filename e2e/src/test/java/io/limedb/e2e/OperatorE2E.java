@@ -338,6 +338,7 @@ class OperatorE2E {
         }
         var steps = new java.util.LinkedHashMap<String, Double>();
         int[] readySamples = new int[2];
+        var notReady = new java.util.LinkedHashSet<String>();
         await("Ready at " + to + " shards").atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofMillis(500))
                 .until(() -> {
                     var lc = limes.get(NAME);
@@ -348,6 +349,7 @@ class OperatorE2E {
                         if ("Moving".equals(rs.get("step"))) {
                             readySamples[0]++;
                             if (LimeClusters.condition(lc, "Ready").orElse("").equals("True")) readySamples[1]++;
+                            else notReady.add(LimeClusters.conditionMessage(lc, "Ready"));
                         }
                     }
                     var sts = cluster.client().apps().statefulSets().inNamespace(cluster.namespace())
@@ -373,10 +375,11 @@ class OperatorE2E {
                 .map(io.fabric8.kubernetes.api.model.Event::getReason).collect(java.util.stream.Collectors
                         .groupingBy(r -> r, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
         System.out.printf("e2e: shards %d -> %d (%s): Ready at %d shards after %.1f s; steps first seen at %s; "
-                        + "Ready=True in %d of %d samples while ranges moved; %s; events %s; writer meanwhile: "
+                        + "Ready=True in %d of %d samples while ranges moved%s; %s; events %s; writer meanwhile: "
                         + "%d acknowledged, %d not applied, %d unknown%n", from, to,
                 kubectlScale ? "kubectl scale" : "spec.shards edited", to, readyAfter, steps, readySamples[1],
-                readySamples[0], completed.getLast(), reasons, writer.acknowledged.size() - acked,
+                readySamples[0], notReady.isEmpty() ? "" : " (otherwise: " + notReady + ")", completed.getLast(), reasons,
+                writer.acknowledged.size() - acked,
                 writer.notApplied.get() - notApplied, writer.unknown.get() - unknown);
         assertThat(reasons).containsKeys("ReshardingStarted", "MoveFlipped", "ReshardingCompleted");
     }
