@@ -348,6 +348,13 @@ public final class ClusterSupervisor implements AutoCloseable {
         }
         switch (d.step()) {
             case Step.StartResharding r -> startResharding(l, r, n);
+            case Step.RollBack r -> {
+                note(false, "ReshardingRollback", "spec.shards is back to " + r.ring().size() + " while the resharding "
+                        + d.from() + " -> " + d.to() + " shards runs: rolling it back (ranges that moved move back, the "
+                        + "shards added for it are removed)");
+                l.reshard(r.ring());
+                onChange.run();
+            }
             case Step.Queued q -> note(false, "ReshardingQueued", "spec.shards " + q.desired() + " is queued: the "
                     + "resharding " + d.from() + " -> " + d.to() + " shards runs first, and cannot change its target "
                     + "half way; " + q.desired() + " is applied once it is done");

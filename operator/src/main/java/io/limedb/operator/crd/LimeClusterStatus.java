@@ -51,8 +51,9 @@ public class LimeClusterStatus {
         @JsonPropertyDescription("Shards being moved to.")
         public Integer to;
         @JsonPropertyDescription("AddingShards (new shards' pods, then their first primary), Starting, Moving (ring "
-                + "ranges copied, then flipped one pair of shards at a time), RemovingShards (emptied shards leave the "
-                + "topology, then their StatefulSets go) or Refused.")
+                + "ranges copied, then flipped one pair of shards at a time), RollingBack (spec.shards went back to the "
+                + "count being moved from), RemovingShards (emptied shards leave the topology, then their StatefulSets "
+                + "go) or Refused.")
         public String step;
         @JsonPropertyDescription("Ring ranges whose ownership flipped to their new shard.")
         public Integer rangesMoved;

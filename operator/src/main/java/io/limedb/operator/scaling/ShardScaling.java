@@ -21,7 +21,9 @@ import java.util.stream.IntStream;
  * ({@code ControlLoop.reshard}); this only decides what the operator does around it: the new shards'
  * objects first, each new shard into the topology once its pods are ready, the resharding once every
  * shard of the new ring has a primary, the emptied shards out of the topology once it is done, and
- * only then their objects gone. The ring of {@code N} shards is always shard-0 .. shard-(N-1).
+ * only then their objects gone. A change while a resharding runs waits for it, except a change back
+ * to the ring it moves from, which rolls it back. The ring of {@code N} shards is always shard-0 ..
+ * shard-(N-1).
  */
 public final class ShardScaling {
     /** Moving data needs a replication log to catch up from, which replicasPerShard 1 does not keep. */
@@ -79,6 +81,12 @@ public final class ShardScaling {
         /** A resharding to another ring runs: spec.shards waits until it is done. */
         record Queued(int desired) implements Step {}
 
+        /**
+         * spec.shards is back to the ring a running resharding moves from: it is rolled back (what moved
+         * moves back; the core swaps the two rings, so the next decision is {@link Moving} the other way).
+         */
+        record RollBack(List<String> ring) implements Step {}
+
         /** The ring no longer holds these shards: they leave the topology, then their objects go. */
         record RemoveShards(List<String> shards) implements Step {}
 
@@ -114,6 +122,7 @@ public final class ShardScaling {
                 case Step.StartResharding s -> "Starting";
                 case Step.Moving s -> "Moving";
                 case Step.Queued s -> "Moving";
+                case Step.RollBack s -> "RollingBack";
                 case Step.RemoveShards s -> "RemovingShards";
                 case Step.Refused s -> "Refused";
             };
@@ -135,6 +144,7 @@ public final class ShardScaling {
                 case Step.StartResharding s -> arrow + " starting";
                 case Step.Moving s -> arrow + " " + moved();
                 case Step.Queued q -> arrow + " " + moved() + ", then " + q.desired();
+                case Step.RollBack r -> arrow + " rolling back";
                 case Step.RemoveShards s -> arrow + " removing";
                 case Step.Refused s -> arrow + " refused";
             };
@@ -158,6 +168,8 @@ public final class ShardScaling {
                 case Step.Moving m -> movingMessage();
                 case Step.Queued q -> movingMessage() + "; spec.shards " + q.desired()
                         + " is queued: it is applied once this resharding is done";
+                case Step.RollBack r -> movingMessage() + "; spec.shards is back to " + r.ring().size()
+                        + ": rolling it back (what moved moves back)";
                 case Step.RemoveShards r -> scaling + "the resharding is done; removing " + String.join(", ", r.shards())
                         + " from the topology, then their StatefulSets";
                 case Step.Refused r -> r.message();
@@ -203,6 +215,9 @@ public final class ShardScaling {
             }
             if (o.next().equals(target)) {
                 return new Decision(new Step.Moving(), from, to, indices(inTopology), progress);
+            }
+            if (o.shards().equals(target)) {
+                return new Decision(new Step.RollBack(target), from, o.next().size(), indices(inTopology), progress);
             }
             return new Decision(new Step.Queued(in.desiredShards()), from, o.next().size(), indices(inTopology), progress);
         }

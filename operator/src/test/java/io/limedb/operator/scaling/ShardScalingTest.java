@@ -141,6 +141,17 @@ class ShardScalingTest {
     }
 
     @Test
+    void specShardsBackToTheRingBeingMovedFromRollsTheReshardingBack() {
+        var s = resharding(3, 4);
+        var d = decide(s, 3, Map.of(), all(s));
+        assertThat(d.step()).isEqualTo(new Step.RollBack(List.of("shard-0", "shard-1", "shard-2")));
+        assertThat(d.shardObjects()).as("shard-3 keeps its objects while ranges move back").containsExactly(0, 1, 2, 3);
+        assertThat(d.summary()).isEqualTo("3->4 rolling back");
+        assertThat(d.message()).contains("spec.shards is back to 3: rolling it back");
+        assertThat(d.inProgress()).isTrue();
+    }
+
+    @Test
     void scaleInMovesFirstAndRemovesTheEmptiedShardsOnlyAfterwards() {
         var s = settled(4, 0);
         var d = decide(s, 2, Map.of(), all(s));
