@@ -182,7 +182,8 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
             client.policy().v1().podDisruptionBudget().inNamespace(ns).withName(name).delete();
             String volumes = "Delete".equals(cluster.getSpec().storage.whenDeleted)
                     ? "its volumes are deleted with it (storage.whenDeleted: Delete)"
-                    : "its volumes data-" + name + "-* are kept (storage.whenDeleted: Retain)";
+                    : "its volumes data-" + name + "-* are kept (storage.whenDeleted: Retain): delete them to free "
+                            + "the space, or a shard-" + index + " added later reuses them";
             LOG.infof("%s/%s: %s is out of the topology: StatefulSet, Service and PodDisruptionBudget %s deleted; %s",
                     ns, cluster.getMetadata().getName(), Names.shardId(index), name, volumes);
             new ClusterEvents(client, cluster).normal("ShardDeleted", Names.shardId(index) + " is out of the topology: "

@@ -3,7 +3,6 @@ package io.limedb.operator.control;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.fabric8.kubernetes.client.readiness.Readiness;
 import io.limedb.api.members.GrpcMembers;
 import io.limedb.api.members.GrpcRanges;
 import io.limedb.core.control.ControlEvent;
@@ -14,11 +13,7 @@ import io.limedb.core.topology.Member;
 import io.limedb.core.topology.Role;
 import io.limedb.core.topology.ShardInfo;
 import io.limedb.core.topology.Topology;
-import io.limedb.operator.model.Labels;
-import io.limedb.operator.model.Names;
-import io.limedb.operator.scaling.Capacity;
 import io.limedb.operator.scaling.ShardScaling;
-import io.limedb.operator.scaling.ShardScaling.Step;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,10 +30,7 @@ import org.jboss.logging.Logger;
  * deleted or is gone is departing, so a deleted primary is switched over at once instead of after
  * {@code failureTimeoutMs}. It also brings each shard's membership to {@code replicasPerShard}: new
  * members join as replicas; a removed member leaves the topology only once it is not the primary. And
- * it applies {@code spec.shards} as {@link ShardScaling} decides: a new shard joins the topology once
- * its pods are ready, the loop reshards to the new ring (a scale-in only when the data fits, see
- * {@link Capacity}), and the shards it emptied leave the topology, after which the reconciler deletes
- * their objects.
+ * after each tick its {@link ShardScaler} takes a step towards {@code spec.shards}.
  */
 public final class ClusterSupervisor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ClusterSupervisor.class);
@@ -52,8 +44,7 @@ public final class ClusterSupervisor implements AutoCloseable {
     private final SharedIndexInformer<Pod> pods;
     private final GrpcMembers members;
     private final GrpcRanges ranges;
-    private final ShardStats stats = new ShardStats();
-    private final ClusterEvents clusterEvents;
+    private final ShardScaler scaler;
     private final TickThread thread;
     private volatile Settings settings;
     private volatile ControlLoop loop;
@@ -66,22 +57,9 @@ public final class ClusterSupervisor implements AutoCloseable {
     /** Members to switch away from before they leave the topology (a shrinking shard's primary). */
     private final Set<String> extraDeparting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    // spec.shards as the reconciler last said, and what it takes to act on it. Scaling steps that add or
-    // remove shards and the reconciler's decisions (which StatefulSets may go) hold scaleLock, so that a
-    // shard the reconciler found outside the topology is not added before a later spec asks for it.
-    private static final long RECHECK_REFUSAL_MS = 10_000;
-    private final Object scaleLock = new Object();
-    private volatile int desiredShards;
-    private volatile String storageSize = "1Gi";
-    private volatile ShardScaling.Refusal refusal;
-    private long refusalCheckedAt;
-    private String refusalCheckedSize = "";
-    private volatile ShardScaling.Decision lastDecision;
-    private String lastScaleNote = "";
     public ClusterSupervisor(KubernetesClient client, ClusterLayout layout, ConfigMapTopologyStore store,
             Settings settings, Consumer<ControlEvent> events, ClusterEvents clusterEvents, Runnable onChange,
             java.util.function.BooleanSupplier mayAct) {
-        this.clusterEvents = clusterEvents;
         this.onChange = onChange;
         this.mayAct = mayAct;
         this.layout = layout;
@@ -93,6 +71,8 @@ public final class ClusterSupervisor implements AutoCloseable {
                 .withLabel("app.kubernetes.io/component", "shard").inform();
         this.members = new GrpcMembers(new Addresses());
         this.ranges = new GrpcRanges(new Addresses());
+        this.scaler = new ShardScaler(layout, store, pods, clusterEvents, onChange,
+                () -> this.settings.replicasPerShard());
         this.loop = newLoop(settings);
         this.thread = new TickThread("supervisor-" + layout.namespace() + "-" + layout.name(), settings.tickMs(),
                 this::step, error -> {
@@ -125,11 +105,7 @@ public final class ClusterSupervisor implements AutoCloseable {
      * now, what changing it takes: which shards must keep or get their objects, and what status shows.
      */
     public ShardScaling.Decision target(int shards, String size) {
-        synchronized (scaleLock) {
-            this.desiredShards = shards;
-            this.storageSize = size;
-            return decide(loop, store.read().state(), shards);
-        }
+        return scaler.target(loop, shards, size);
     }
 
     /** The resharding's ranges moved and in all (0 and 0 when none runs), for metrics. */
@@ -167,7 +143,8 @@ public final class ClusterSupervisor implements AutoCloseable {
         l.tick(departing);
         topology = l.state().topology();
         reconcileMembership();
-        scale(l);
+        scaler.step(l);
+        topology = l.state().topology();
         String seen = seen(l);
         if (!seen.equals(lastSeen)) {
             lastSeen = seen;
@@ -181,7 +158,7 @@ public final class ClusterSupervisor implements AutoCloseable {
         for (ShardInfo s : l.state().topology().shards()) sb.append(s.id()).append(l.healthy(s.id()) ? '+' : '-');
         var r = l.state().resharding();
         if (r != null) sb.append(r.movedRanges()).append('/').append(r.keys());
-        var d = lastDecision;
+        var d = scaler.lastDecision();
         if (d != null) sb.append(d.step());
         return sb.toString();
     }
@@ -269,195 +246,13 @@ public final class ClusterSupervisor implements AutoCloseable {
     }
 
 
-    // ---- spec.shards ----
-
-    private ShardScaling.Decision decide(ControlLoop l, io.limedb.core.control.ClusterState state, int shards) {
-        var serving = new HashSet<String>();
-        for (ShardInfo s : state.topology().shards()) if (l.healthy(s.id())) serving.add(s.id());
-        var readyPods = new java.util.HashMap<String, Integer>();
-        var problems = new java.util.TreeMap<String, String>();
-        for (Pod p : pods.getStore().list()) {
-            var shard = p.getMetadata().getLabels() == null ? null : p.getMetadata().getLabels().get(Labels.SHARD);
-            if (shard == null || p.getMetadata().getDeletionTimestamp() != null) continue;
-            if (Readiness.isPodReady(p)) {
-                readyPods.merge(shard, 1, Integer::sum);
-            } else {
-                String why = notReadyBecause(p);
-                if (!why.isEmpty()) problems.putIfAbsent(shard, p.getMetadata().getName() + " " + why);
-            }
-        }
-        return ShardScaling.decide(new ShardScaling.Input(state, shards, settings.replicasPerShard(), serving,
-                readyPods, problems, refusal));
-    }
-
-    /** Why a pod is not ready when it is stuck rather than starting: unschedulable, or a container waiting on an error. */
-    private static String notReadyBecause(Pod p) {
-        var st = p.getStatus();
-        if (st == null) return "";
-        if (st.getConditions() != null) {
-            for (var c : st.getConditions()) {
-                if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())) {
-                    return "unschedulable: " + Objects.requireNonNullElse(c.getMessage(), c.getReason());
-                }
-            }
-        }
-        var statuses = new ArrayList<io.fabric8.kubernetes.api.model.ContainerStatus>();
-        if (st.getInitContainerStatuses() != null) statuses.addAll(st.getInitContainerStatuses());
-        if (st.getContainerStatuses() != null) statuses.addAll(st.getContainerStatuses());
-        for (var c : statuses) {
-            var waiting = c.getState() == null ? null : c.getState().getWaiting();
-            if (waiting != null && waiting.getReason() != null && !"ContainerCreating".equals(waiting.getReason())
-                    && !"PodInitializing".equals(waiting.getReason())) {
-                return c.getName() + " " + waiting.getReason();
-            }
-        }
-        return "";
-    }
-
-    /** One step towards spec.shards, after the loop's tick: never two topology changes in one tick. */
-    private void scale(ControlLoop l) {
-        int n = desiredShards;
-        if (n <= 0) return;
-        recheckRefusal(l, n);
-        ShardScaling.Decision d;
-        synchronized (scaleLock) {
-            d = decide(l, l.state(), n);
-            lastDecision = d;
-            switch (d.step()) {
-                case Step.AddShard a -> {
-                    addShard(l, a.shard(), d);
-                    return;
-                }
-                case Step.RemoveShards r -> {
-                    for (String s : r.shards()) {
-                        l.removeShard(s);
-                        String volumes = "Delete".equals(layout.cluster().getSpec().storage.whenDeleted)
-                                ? "its volumes go with them (storage.whenDeleted: Delete)"
-                                : "its volumes are kept (storage.whenDeleted: Retain; reused if the shard comes back, "
-                                        + "or delete the PVCs data-" + Names.shard(layout.cluster(), Names.shardIndex(s))
-                                        + "-* to free them)";
-                        note(false, "ShardRemoved", s + " left the topology (its ranges moved to other shards); its "
-                                + "StatefulSet, Service and PodDisruptionBudget are deleted next, " + volumes);
-                    }
-                    topology = store.read().state().topology();
-                    onChange.run();
-                    return;
-                }
-                default -> { }
-            }
-        }
-        switch (d.step()) {
-            case Step.StartResharding r -> startResharding(l, r, n);
-            case Step.RollBack r -> {
-                note(false, "ReshardingRollback", "spec.shards is back to " + r.ring().size() + " while the resharding "
-                        + d.from() + " -> " + d.to() + " shards runs: rolling it back (ranges that moved move back, the "
-                        + "shards added for it are removed)");
-                l.reshard(r.ring());
-                onChange.run();
-            }
-            case Step.Queued q -> note(false, "ReshardingQueued", "spec.shards " + q.desired() + " is queued: the "
-                    + "resharding " + d.from() + " -> " + d.to() + " shards runs first, and cannot change its target "
-                    + "half way; " + q.desired() + " is applied once it is done");
-            case Step.Refused r -> note(true, r.reason(), r.message());
-            case Step.WaitForPods w -> log(d.message());
-            case Step.WaitForPrimaries w -> log(d.message());
-            default -> { }
-        }
-    }
-
-    private void addShard(ControlLoop l, String shardId, ShardScaling.Decision d) {
-        int index = Names.shardIndex(shardId);
-        var ms = new ArrayList<>(layout.members(index, settings.replicasPerShard()));
-        ms.set(0, new Member(ms.get(0).id(), ms.get(0).address(), Role.PRIMARY)); // a placeholder until elected
-        l.addShard(new ShardInfo(shardId, 0, ms));
-        topology = l.state().topology();
-        note(false, "ShardAdded", shardId + " joined the topology with " + ms.size() + " members (scaling " + d.from()
-                + " -> " + d.to() + " shards); its first primary is elected next, then the resharding starts");
-    }
-
-    private void startResharding(ControlLoop l, Step.StartResharding r, int n) {
-        var state = l.state();
-        var o = state.topology().ownership();
-        if (r.shrink()) {
-            long live;
-            try {
-                live = stats.liveDataBytes(o.shards().stream().map(s -> state.topology().shard(s).orElseThrow()).toList());
-            } catch (RuntimeException e) {
-                log("scaling " + o.shards().size() + " -> " + n + " shards waits: " + e.getMessage());
-                return;
-            }
-            var refused = Capacity.checkScaleIn(o.shards().size(), n, live, storageSize);
-            refusalCheckedAt = System.nanoTime();
-            refusalCheckedSize = storageSize;
-            if (refused.isPresent()) {
-                refusal = refused.get();
-                note(true, "ScaleInRefused", refused.get().message());
-                onChange.run();
-                return;
-            }
-            LOG.infof("%s/%s: %d bytes of live data fit in %d shards of %s", layout.namespace(), layout.name(), live, n,
-                    storageSize);
-        }
-        l.reshard(r.ring());
-        onChange.run();
-    }
-
-    /** A refused scale-in is checked again every 10 s, and at once when storage.size changed. */
-    private void recheckRefusal(ControlLoop l, int n) {
-        var ref = refusal;
-        if (ref == null) return;
-        if (ref.shards() != n) {
-            refusal = null;
-            return;
-        }
-        boolean stale = System.nanoTime() - refusalCheckedAt > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
-                RECHECK_REFUSAL_MS) || !storageSize.equals(refusalCheckedSize);
-        if (!stale) return;
-        var state = l.state();
-        var o = state.topology().ownership();
-        if (o.resharding()) return;
-        try {
-            long live = stats.liveDataBytes(o.shards().stream().map(s -> state.topology().shard(s).orElseThrow()).toList());
-            refusalCheckedAt = System.nanoTime();
-            refusalCheckedSize = storageSize;
-            var again = Capacity.checkScaleIn(o.shards().size(), n, live, storageSize);
-            if (again.isEmpty()) {
-                LOG.infof("%s/%s: the data now fits in %d shards: the scale-in proceeds", layout.namespace(),
-                        layout.name(), n);
-            }
-            refusal = again.orElse(null);
-        } catch (RuntimeException e) {
-            log("cannot check the data size again: " + e.getMessage());
-        }
-    }
-
-    /** An Event (once per distinct message) and a log line. */
-    private void note(boolean warning, String reason, String message) {
-        if (message.equals(lastScaleNote)) return;
-        lastScaleNote = message;
-        if (warning) {
-            LOG.warnf("%s/%s: %s", layout.namespace(), layout.name(), message);
-            clusterEvents.warning(reason, message);
-        } else {
-            LOG.infof("%s/%s: %s", layout.namespace(), layout.name(), message);
-            clusterEvents.normal(reason, message);
-        }
-    }
-
-    /** A log line, once per distinct message. */
-    private void log(String message) {
-        if (message.equals(lastScaleNote)) return;
-        lastScaleNote = message;
-        LOG.infof("%s/%s: %s", layout.namespace(), layout.name(), message);
-    }
-
     @Override
     public void close() {
         thread.close();
         pods.close();
         members.close();
         ranges.close();
-        stats.close();
+        scaler.close();
     }
 
     /** Members are reached at their address in the topology (the headless Service's DNS name). */
