@@ -327,7 +327,7 @@ class OperatorE2E {
         long notApplied = writer.notApplied.get();
         long unknown = writer.unknown.get();
         long t0 = System.nanoTime();
-        var since = java.time.Instant.now().minusSeconds(2);
+        var since = java.time.Instant.now();
         if (kubectlScale) {
             Kubectl.run("scale", "lime/" + NAME, "--replicas=" + to, "-n", cluster.namespace());
         } else {
@@ -367,11 +367,12 @@ class OperatorE2E {
         assertThat(LimeClusters.shards(lc)).hasSize(to);
         var completed = cluster.client().v1().events().inNamespace(cluster.namespace()).list().getItems().stream()
                 .filter(e -> "ReshardingCompleted".equals(e.getReason()))
-                .filter(e -> e.getLastTimestamp() == null || java.time.Instant.parse(e.getLastTimestamp()).isAfter(since))
-                .map(io.fabric8.kubernetes.api.model.Event::getMessage).toList();
+                .map(io.fabric8.kubernetes.api.model.Event::getMessage)
+                .filter(m -> m.contains("ring " + java.util.stream.IntStream.range(0, to).mapToObj(i -> "shard-" + i)
+                        .toList() + " ")).toList();
         assertThat(completed).as("a ReshardingCompleted event for the ring of " + to + " shards").isNotEmpty();
         var reasons = cluster.client().v1().events().inNamespace(cluster.namespace()).list().getItems().stream()
-                .filter(e -> e.getLastTimestamp() == null || java.time.Instant.parse(e.getLastTimestamp()).isAfter(since))
+                .filter(e -> e.getLastTimestamp() == null || !java.time.Instant.parse(e.getLastTimestamp()).isBefore(since))
                 .map(io.fabric8.kubernetes.api.model.Event::getReason).collect(java.util.stream.Collectors
                         .groupingBy(r -> r, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
         System.out.printf("e2e: shards %d -> %d (%s): Ready at %d shards after %.1f s; steps first seen at %s; "

@@ -35,7 +35,8 @@ public final class ShardScaling {
      * @param state            the topology store's state (topology, ring, resharding in progress)
      * @param desiredShards    spec.shards
      * @param replicasPerShard spec.replicasPerShard
-     * @param serving          shards whose primary serves at the topology's epoch
+     * @param serving          shards whose primary serves at the topology's epoch (a new shard's once it has
+     *                         waited out its read lease)
      * @param readyPods        per shard id, its pods that are ready and not being deleted
      * @param podProblems      per shard id, why one of its pods is not ready (unschedulable, crashing), if known
      * @param refusal          the last capacity check's refusal, or null
@@ -162,7 +163,7 @@ public final class ShardScaling {
                 case Step.WaitForPods w -> scaling + "waiting for the pods of " + w.shard() + " to be ready (" + w.ready()
                         + "/" + w.wanted() + ")" + (w.problem().isEmpty() ? "" : ": " + w.problem());
                 case Step.AddShard a -> scaling + "adding " + a.shard() + " to the topology";
-                case Step.WaitForPrimaries w -> scaling + "waiting for a primary in " + String.join(", ", w.shards());
+                case Step.WaitForPrimaries w -> scaling + "waiting for a serving primary in " + String.join(", ", w.shards());
                 case Step.StartResharding r -> scaling + (r.shrink() ? "checking that the data fits in " + to
                         + " shards, then starting the resharding" : "starting the resharding");
                 case Step.Moving m -> movingMessage();

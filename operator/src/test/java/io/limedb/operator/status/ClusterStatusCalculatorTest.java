@@ -175,7 +175,7 @@ class ClusterStatusCalculatorTest {
         assertThat(s.phase).isEqualTo("Resharding");
         assertThat(cond(s, "Progressing")).isEqualTo("True");
         assertThat(reason(s, "Progressing")).isEqualTo("Resharding");
-        assertThat(message(s, "Progressing")).contains("waiting for a primary in shard-3");
+        assertThat(message(s, "Progressing")).contains("waiting for a serving primary in shard-3");
         assertThat(s.ready).isEqualTo("3/4");
         assertThat(s.currentShards).isEqualTo(4);
         assertThat(s.resharding.summary).isEqualTo("3->4 adding");
