@@ -327,7 +327,7 @@ class OperatorE2E {
         long notApplied = writer.notApplied.get();
         long unknown = writer.unknown.get();
         long t0 = System.nanoTime();
-        var since = java.time.Instant.now();
+        var since = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS); // events keep seconds
         if (kubectlScale) {
             Kubectl.run("scale", "lime/" + NAME, "--replicas=" + to, "-n", cluster.namespace());
         } else {
