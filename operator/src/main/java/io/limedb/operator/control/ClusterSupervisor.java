@@ -7,6 +7,8 @@ import io.limedb.api.members.GrpcMembers;
 import io.limedb.api.members.GrpcRanges;
 import io.limedb.core.control.ControlEvent;
 import io.limedb.core.control.ControlLoop;
+import io.limedb.core.control.RangesPort;
+import io.limedb.core.ring.RangeSet;
 import io.limedb.core.control.TickThread;
 import io.limedb.core.failover.MemberReport;
 import io.limedb.core.topology.Member;
@@ -43,7 +45,7 @@ public final class ClusterSupervisor implements AutoCloseable {
     private final Consumer<ControlEvent> events;
     private final SharedIndexInformer<Pod> pods;
     private final GrpcMembers members;
-    private final GrpcRanges ranges;
+    private final Ranges ranges = new Ranges();
     private final ShardScaler scaler;
     private final TickThread thread;
     private volatile Settings settings;
@@ -53,6 +55,7 @@ public final class ClusterSupervisor implements AutoCloseable {
     private final Runnable onChange;
     private final java.util.function.BooleanSupplier mayAct;
     private String lastSeen = "";
+    private Set<String> knownAddresses = Set.of();
     private String lastMembershipWait = "";
     /** Members to switch away from before they leave the topology (a shrinking shard's primary). */
     private final Set<String> extraDeparting = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -70,7 +73,6 @@ public final class ClusterSupervisor implements AutoCloseable {
                 .withLabel("app.kubernetes.io/instance", layout.name())
                 .withLabel("app.kubernetes.io/component", "shard").inform();
         this.members = new GrpcMembers(new Addresses());
-        this.ranges = new GrpcRanges(new Addresses());
         this.scaler = new ShardScaler(layout, store, pods, clusterEvents, onChange,
                 () -> this.settings.replicasPerShard());
         this.loop = newLoop(settings);
@@ -145,11 +147,25 @@ public final class ClusterSupervisor implements AutoCloseable {
         reconcileMembership();
         scaler.step(l);
         topology = l.state().topology();
+        forgetRemovedMembers(topology);
         String seen = seen(l);
         if (!seen.equals(lastSeen)) {
             lastSeen = seen;
             onChange.run();
         }
+    }
+
+    /**
+     * Closes the gRPC channels of members that left the topology (a removed shard): if a shard of the same
+     * name comes back, its pods have new IPs, and an old channel would go on connecting to the old ones.
+     */
+    private void forgetRemovedMembers(Topology t) {
+        var addresses = new HashSet<String>();
+        for (ShardInfo s : t.shards()) for (Member m : s.members()) addresses.add(m.address());
+        if (addresses.equals(knownAddresses)) return;
+        knownAddresses = addresses;
+        members.retain(addresses);
+        ranges.renew();
     }
 
     /** What the status shows of this loop: a change makes the reconciler report it at once. */
@@ -253,6 +269,37 @@ public final class ClusterSupervisor implements AutoCloseable {
         members.close();
         ranges.close();
         scaler.close();
+    }
+
+    /**
+     * The loop's {@link RangesPort}: {@link GrpcRanges}, replaced by a new one (the old one's channels closed)
+     * when members leave the topology. Only the tick thread calls it, so no call is in flight meanwhile.
+     */
+    private final class Ranges implements RangesPort, AutoCloseable {
+        private volatile GrpcRanges grpc = new GrpcRanges(new Addresses());
+
+        @Override
+        public long setOwnership(String memberId, long epoch, long ringVersion, RangeSet owned, RangeSet drop) {
+            return grpc.setOwnership(memberId, epoch, ringVersion, owned, drop);
+        }
+
+        @Override
+        public PullProgress pull(String targetId, long targetEpoch, String move, String sourceId, long sourceEpoch,
+                RangeSet moving, long finishAtSeq, long ownVersion, RangeSet ownAfter) {
+            return grpc.pull(targetId, targetEpoch, move, sourceId, sourceEpoch, moving, finishAtSeq, ownVersion,
+                    ownAfter);
+        }
+
+        void renew() {
+            var old = grpc;
+            grpc = new GrpcRanges(new Addresses());
+            old.close();
+        }
+
+        @Override
+        public void close() {
+            grpc.close();
+        }
     }
 
     /** Members are reached at their address in the topology (the headless Service's DNS name). */

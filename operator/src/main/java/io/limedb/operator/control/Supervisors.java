@@ -38,6 +38,7 @@ public class Supervisors {
 
     private final Map<String, ClusterSupervisor> running = new ConcurrentHashMap<>();
     private final Map<String, List<Meter>> gauges = new ConcurrentHashMap<>();
+    private final Map<String, Wait> lastWait = new ConcurrentHashMap<>();
     private volatile LeaseCheck lease;
     private volatile boolean stopping;
     private volatile java.util.function.Consumer<io.javaoperatorsdk.operator.processing.event.ResourceID> changed = id -> { };
@@ -152,10 +153,30 @@ public class Supervisors {
                 registry.counter("limedb.operator.reshardings", "cluster", ns + "/" + name).increment();
                 registry.counter("limedb.operator.resharding.keys.moved", "cluster", ns + "/" + name).increment(r.keys());
             }
-            case ControlEvent.ReshardingWaits w -> events.warning("ReshardingWaits", msg);
+            case ControlEvent.ReshardingWaits w -> {
+                if (newWait(ns + "/" + name, msg)) events.warning("ReshardingWaits", msg);
+            }
             default -> { }
         }
     }
+
+    /**
+     * Whether a ReshardingWaits is worth an Event: the loop reports each distinct reason once, but reasons
+     * that differ only in their figures (a deadline's exact time, a seq) would make one Event per retry.
+     * Those are recorded at most once a minute; the log has every one.
+     */
+    private boolean newWait(String cluster, String message) {
+        String shape = message.replaceAll("[0-9]+", "#");
+        long now = System.nanoTime();
+        var last = lastWait.get(cluster);
+        if (last != null && last.shape().equals(shape) && now - last.atNanos() < Duration.ofMinutes(1).toNanos()) {
+            return false;
+        }
+        lastWait.put(cluster, new Wait(shape, now));
+        return true;
+    }
+
+    private record Wait(String shape, long atNanos) {}
 
     void onShutdown(@Observes ShutdownEvent event) {
         stopping = true;
