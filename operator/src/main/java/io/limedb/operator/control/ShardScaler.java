@@ -41,6 +41,7 @@ final class ShardScaler implements AutoCloseable {
     private final ClusterEvents events;
     private final Runnable onChange;
     private final IntSupplier replicasPerShard;
+    private final java.util.function.Consumer<ShardInfo> retire;
     private final ShardStats stats = new ShardStats();
     // Steps that add or remove shards and the reconciler's decisions (which StatefulSets may go) hold this
     // lock, so that a shard the reconciler found outside the topology is not added before a later spec
@@ -56,7 +57,8 @@ final class ShardScaler implements AutoCloseable {
     private String lastNote = "";
 
     ShardScaler(ClusterLayout layout, ConfigMapTopologyStore store, SharedIndexInformer<Pod> pods, ClusterEvents events,
-            Runnable onChange, IntSupplier replicasPerShard) {
+            Runnable onChange, IntSupplier replicasPerShard, java.util.function.Consumer<ShardInfo> retire) {
+        this.retire = retire;
         this.layout = layout;
         this.store = store;
         this.pods = pods;
@@ -154,6 +156,7 @@ final class ShardScaler implements AutoCloseable {
                 }
                 case Step.RemoveShards r -> {
                     for (String s : r.shards()) {
+                        l.state().topology().shard(s).ifPresent(retire);
                         l.removeShard(s);
                         note(false, "ShardRemoved", s + " left the topology (it owns no range); its StatefulSet, "
                                 + "Service and PodDisruptionBudget are deleted next");

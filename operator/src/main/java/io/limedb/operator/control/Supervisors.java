@@ -154,7 +154,11 @@ public class Supervisors {
                 registry.counter("limedb.operator.resharding.keys.moved", "cluster", ns + "/" + name).increment(r.keys());
             }
             case ControlEvent.ReshardingWaits w -> {
-                if (newWait(ns + "/" + name, msg)) events.warning("ReshardingWaits", msg);
+                // Outside a resharding the loop only re-tells a new primary (after a failover) what it owns:
+                // a refusal while its lease starts is no news for kubectl describe.
+                var sup = running.get(ns + "/" + name);
+                boolean resharding = sup == null || sup.reshardingRanges()[1] > 0;
+                if (resharding && newWait(ns + "/" + name, msg)) events.warning("ReshardingWaits", msg);
             }
             default -> { }
         }

@@ -29,7 +29,11 @@ final class NodePods {
     static final long USER = 10001;
     static final long TERMINATION_GRACE_SECONDS = 30;
     /** Half the container's memory for the heap (RocksDB needs the rest); serial GC on small pods. */
-    static final String JAVA_TOOL_OPTIONS = "-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -Djava.io.tmpdir=/tmp";
+    // DNS answers cached for 5 s (1 s when negative), not 30 s, by the JVM (sun.net.*) and by gRPC's resolver
+    // (networkaddress.cache.ttl as a system property): a pod that comes back (a restart, a shard removed and
+    // added again) has a new IP behind the same name, and peers must not keep dialling the old one.
+    static final String JAVA_TOOL_OPTIONS = "-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -Djava.io.tmpdir=/tmp "
+            + "-Dnetworkaddress.cache.ttl=5 -Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1";
     static final String TMP = "tmp";
     static final String HOSTNAME_TOPOLOGY = "kubernetes.io/hostname";
 
