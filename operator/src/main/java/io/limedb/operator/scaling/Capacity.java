@@ -30,8 +30,14 @@ public final class Capacity {
         return Optional.of(new ShardScaling.Refusal(to, "spec.shards " + from + " -> " + to + " refused: the data ("
                 + human(liveDataBytes) + " live, summed over the primaries) would fill " + percent(liveDataBytes, capacity)
                 + " of " + to + " shard(s) of storage.size " + storageSize + ", above the " + percent(MAX_FILL, 1)
-                + " limit; set spec.shards to at least " + fits
-                + " (or back to " + from + "), or delete data first"));
+                + " limit; " + advice(from, fits)));
+    }
+
+    private static String advice(int from, long fits) {
+        if (fits < from) return "set spec.shards to at least " + fits + " (or back to " + from + "), or delete data first";
+        if (fits == from) return "set spec.shards back to " + from + ", or delete data first";
+        return "set spec.shards back to " + from + "; the data is above the limit at " + from + " shards already: "
+                + "add shards (" + fits + " or more) or raise storage.size";
     }
 
     /** A quantity such as "1Gi" or "500M" in bytes. */

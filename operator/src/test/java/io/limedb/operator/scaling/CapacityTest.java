@@ -24,6 +24,16 @@ class CapacityTest {
     }
 
     @Test
+    void aClusterAlreadyOverTheLimitIsToldToGrow() {
+        var r = Capacity.checkScaleIn(2, 1, 15L << 20, "4Mi");
+        assertThat(r.get().message()).endsWith("would fill 375% of 1 shard(s) of storage.size 4Mi, above the 80% limit; "
+                + "set spec.shards back to 2; the data is above the limit at 2 shards already: add shards (5 or more) "
+                + "or raise storage.size");
+        assertThat(Capacity.checkScaleIn(3, 2, (long) (2.3 * GI), "1Gi").get().message())
+                .endsWith("set spec.shards back to 3, or delete data first");
+    }
+
+    @Test
     void quantitiesInEveryUnit() {
         assertThat(Capacity.bytes("1Gi")).isEqualTo(GI);
         assertThat(Capacity.bytes("256Mi")).isEqualTo(256L << 20);
