@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * What a change of ring moves: for each pair of shards, the ring ranges whose owner is the source in
@@ -26,11 +25,7 @@ public record ReshardPlan(List<String> from, List<String> to, Map<Pair, RangeSet
     public static ReshardPlan between(List<String> from, List<String> to, int vnodes) {
         if (to.isEmpty()) throw new IllegalArgumentException("the new ring needs at least one shard");
         HashRing a = HashRing.of(from, vnodes), b = HashRing.of(to, vnodes);
-        var points = new TreeSet<Long>(Long::compareUnsigned);
-        for (HashRing r : List.of(a, b)) {
-            for (String s : r.shards()) for (int v = 0; v < vnodes; v++) points.add(HashRing.vnodePosition(s, v));
-        }
-        long[] p = points.stream().mapToLong(Long::longValue).toArray();
+        long[] p = HashRing.mergedPoints(a, b);
         var byPair = new LinkedHashMap<Pair, List<RingRange>>();
         for (int i = 0; i < p.length; i++) {
             long start = p[(i - 1 + p.length) % p.length];

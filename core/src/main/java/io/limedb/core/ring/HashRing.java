@@ -113,6 +113,23 @@ public final class HashRing {
         return out;
     }
 
+    /**
+     * The vnode points of two rings, sorted unsigned, without duplicates: between two consecutive
+     * points neither ring changes owner. A merge of the rings' sorted points (nothing is hashed again).
+     */
+    public static long[] mergedPoints(HashRing a, HashRing b) {
+        long[] x = a.points, y = b.points;
+        long[] out = new long[x.length + y.length];
+        int i = 0, j = 0, n = 0;
+        while (i < x.length || j < y.length) {
+            long next;
+            if (j >= y.length || (i < x.length && Long.compareUnsigned(x[i], y[j]) <= 0)) next = x[i++];
+            else next = y[j++];
+            if (n == 0 || out[n - 1] != next) out[n++] = next;
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
     /** Fraction of the keyspace each shard owns; the values sum to 1. */
     public Map<String, Double> shares() {
         var out = new LinkedHashMap<String, Double>();

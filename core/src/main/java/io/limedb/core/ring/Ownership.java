@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Who owns each ring position, at one ring version. Outside a resharding, the ring of {@code shards}
@@ -165,16 +164,7 @@ public final class Ownership {
 
     /** The vnode points of both rings, sorted unsigned, without duplicates. */
     long[] points() {
-        var set = new TreeSet<Long>(Long::compareUnsigned);
-        for (HashRing r : nextRing == null ? List.of(ring) : List.of(ring, nextRing)) {
-            for (String s : r.shards()) {
-                for (int v = 0; v < vnodes; v++) set.add(HashRing.vnodePosition(s, v));
-            }
-        }
-        long[] out = new long[set.size()];
-        int i = 0;
-        for (long p : set) out[i++] = p;
-        return out;
+        return HashRing.mergedPoints(ring, nextRing == null ? ring : nextRing);
     }
 
     @Override
