@@ -1,20 +1,13 @@
 package io.limedb.api.members;
 
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.limedb.api.v1.FenceRequest;
 import io.limedb.api.v1.FollowRequest;
 import io.limedb.api.v1.PromoteRequest;
 import io.limedb.api.v1.ReplicationGrpc;
 import io.limedb.api.v1.StatusRequest;
 import io.limedb.api.v1.StatusResponse;
-import io.limedb.core.control.MemberCallException;
 import io.limedb.core.control.MembersPort;
 import io.limedb.core.failover.MemberReport;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -44,7 +37,7 @@ public final class GrpcMembers implements MembersPort, AutoCloseable {
     }
 
     private final Addresses addresses;
-    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final MemberChannels channels = new MemberChannels();
 
     public GrpcMembers(Addresses addresses) {
         this.addresses = addresses;
@@ -84,39 +77,21 @@ public final class GrpcMembers implements MembersPort, AutoCloseable {
     }
 
     private MemberReport call(String memberId, Supplier<MemberReport> rpc) {
-        try {
-            return rpc.get();
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
-                // A restarted member should be seen at the next tick, not after gRPC's reconnect backoff.
-                var ch = channels.get(addresses.controllerAddress(memberId));
-                if (ch != null) ch.resetConnectBackoff();
-            }
-            String d = e.getStatus().getDescription();
-            throw new MemberCallException(memberId, e.getStatus().getCode() + (d == null ? "" : ": " + d), e);
-        } catch (RuntimeException e) {
-            // e.g. an address that does not resolve yet (a pod not created): unreachable, not a crash
-            throw new MemberCallException(memberId, e.toString(), e);
-        }
+        return channels.call(memberId, addresses.controllerAddress(memberId), rpc);
     }
 
     private ReplicationGrpc.ReplicationBlockingStub stub(String memberId, long deadlineMs) {
-        var channel = channels.computeIfAbsent(addresses.controllerAddress(memberId),
-                a -> ManagedChannelBuilder.forTarget(a).usePlaintext().build());
+        var channel = channels.channel(addresses.controllerAddress(memberId));
         return ReplicationGrpc.newBlockingStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
     }
 
     /** Closes the channels of members no longer in {@code keep} (addresses as given by controllerAddress). */
     public void retain(java.util.Set<String> keep) {
-        channels.entrySet().removeIf(e -> {
-            if (keep.contains(e.getKey())) return false;
-            e.getValue().shutdownNow();
-            return true;
-        });
+        channels.retain(keep);
     }
 
     @Override
     public void close() {
-        channels.values().forEach(ManagedChannel::shutdownNow);
+        channels.close();
     }
 }

@@ -1,19 +1,13 @@
 package io.limedb.api.members;
 
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.StatusRuntimeException;
 import io.limedb.api.v1.PullRequest;
 import io.limedb.api.v1.Range;
 import io.limedb.api.v1.RangeOwnership;
 import io.limedb.api.v1.RangesGrpc;
 import io.limedb.api.v1.SetOwnershipRequest;
-import io.limedb.core.control.MemberCallException;
 import io.limedb.core.control.RangesPort;
 import io.limedb.core.ring.RangeSet;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -24,7 +18,7 @@ public final class GrpcRanges implements RangesPort, AutoCloseable {
     private static final long FINISH_DEADLINE_MS = 8000;      // the target waits up to 5 s for its catch-up
 
     private final GrpcMembers.Addresses addresses;
-    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final MemberChannels channels = new MemberChannels();
 
     public GrpcRanges(GrpcMembers.Addresses addresses) {
         this.addresses = addresses;
@@ -65,24 +59,21 @@ public final class GrpcRanges implements RangesPort, AutoCloseable {
     }
 
     private <T> T call(String memberId, Supplier<T> rpc) {
-        try {
-            return rpc.get();
-        } catch (StatusRuntimeException e) {
-            String d = e.getStatus().getDescription();
-            throw new MemberCallException(memberId, e.getStatus().getCode() + (d == null ? "" : ": " + d), e);
-        } catch (RuntimeException e) {
-            throw new MemberCallException(memberId, e.toString(), e);
-        }
+        return channels.call(memberId, addresses.controllerAddress(memberId), rpc);
     }
 
     private RangesGrpc.RangesBlockingStub stub(String memberId, long deadlineMs) {
-        var channel = channels.computeIfAbsent(addresses.controllerAddress(memberId),
-                a -> ManagedChannelBuilder.forTarget(a).usePlaintext().build());
+        var channel = channels.channel(addresses.controllerAddress(memberId));
         return RangesGrpc.newBlockingStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** Closes the channels of members no longer in {@code keep} (addresses as given by controllerAddress). */
+    public void retain(java.util.Set<String> keep) {
+        channels.retain(keep);
     }
 
     @Override
     public void close() {
-        channels.values().forEach(ManagedChannel::shutdownNow);
+        channels.close();
     }
 }

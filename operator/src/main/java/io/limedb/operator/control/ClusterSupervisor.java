@@ -7,8 +7,6 @@ import io.limedb.api.members.GrpcMembers;
 import io.limedb.api.members.GrpcRanges;
 import io.limedb.core.control.ControlEvent;
 import io.limedb.core.control.ControlLoop;
-import io.limedb.core.control.RangesPort;
-import io.limedb.core.ring.RangeSet;
 import io.limedb.core.control.TickThread;
 import io.limedb.core.failover.MemberReport;
 import io.limedb.core.topology.Member;
@@ -45,7 +43,7 @@ public final class ClusterSupervisor implements AutoCloseable {
     private final Consumer<ControlEvent> events;
     private final SharedIndexInformer<Pod> pods;
     private final GrpcMembers members;
-    private final Ranges ranges = new Ranges();
+    private final GrpcRanges ranges = new GrpcRanges(new Addresses());
     private final ShardScaler scaler;
     private final TickThread thread;
     private volatile Settings settings;
@@ -181,7 +179,7 @@ public final class ClusterSupervisor implements AutoCloseable {
         if (addresses.equals(knownAddresses)) return;
         knownAddresses = addresses;
         members.retain(addresses);
-        ranges.renew();
+        ranges.retain(addresses);
     }
 
     /** What the status shows of this loop: a change makes the reconciler report it at once. */
@@ -285,37 +283,6 @@ public final class ClusterSupervisor implements AutoCloseable {
         members.close();
         ranges.close();
         scaler.close();
-    }
-
-    /**
-     * The loop's {@link RangesPort}: {@link GrpcRanges}, replaced by a new one (the old one's channels closed)
-     * when members leave the topology. Only the tick thread calls it, so no call is in flight meanwhile.
-     */
-    private final class Ranges implements RangesPort, AutoCloseable {
-        private volatile GrpcRanges grpc = new GrpcRanges(new Addresses());
-
-        @Override
-        public long setOwnership(String memberId, long epoch, long ringVersion, RangeSet owned, RangeSet drop) {
-            return grpc.setOwnership(memberId, epoch, ringVersion, owned, drop);
-        }
-
-        @Override
-        public PullProgress pull(String targetId, long targetEpoch, String move, String sourceId, long sourceEpoch,
-                RangeSet moving, long finishAtSeq, long ownVersion, RangeSet ownAfter) {
-            return grpc.pull(targetId, targetEpoch, move, sourceId, sourceEpoch, moving, finishAtSeq, ownVersion,
-                    ownAfter);
-        }
-
-        void renew() {
-            var old = grpc;
-            grpc = new GrpcRanges(new Addresses());
-            old.close();
-        }
-
-        @Override
-        public void close() {
-            grpc.close();
-        }
     }
 
     /** Members are reached at their address in the topology (the headless Service's DNS name). */
