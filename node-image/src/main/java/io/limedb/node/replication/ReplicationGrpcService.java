@@ -19,12 +19,11 @@ import io.limedb.node.config.Limits;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.net.PacedStream;
-import io.limedb.node.storage.KeyValueStore;
+import io.limedb.node.net.Unary;
 import io.limedb.node.storage.KeyValueStore.Space;
 import java.util.ArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Supplier;
 
 /** Roles, status and the replication streams over gRPC; thin: delegates to {@link ShardReplication}. */
 public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImplBase {
@@ -41,24 +40,24 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
 
     @Override
     public void status(StatusRequest req, StreamObserver<StatusResponse> out) {
-        unary(out, replication::status);
+        Unary.answer(out, replication::status);
     }
 
     @Override
     public void promote(PromoteRequest req, StreamObserver<RoleResponse> out) {
         // Off the event loop: persisting the epoch is an fsync.
-        slow.execute(() -> unary(out, () -> RoleResponse.newBuilder().setStatus(replication.promote(req.getEpoch())).build()));
+        slow.execute(() -> Unary.answer(out, () -> RoleResponse.newBuilder().setStatus(replication.promote(req.getEpoch())).build()));
     }
 
     @Override
     public void follow(FollowRequest req, StreamObserver<RoleResponse> out) {
-        slow.execute(() -> unary(out, () -> RoleResponse.newBuilder()
+        slow.execute(() -> Unary.answer(out, () -> RoleResponse.newBuilder()
                 .setStatus(replication.follow(req.getPrimaryAddress(), req.getEpoch())).build()));
     }
 
     @Override
     public void fence(io.limedb.api.v1.FenceRequest req, StreamObserver<RoleResponse> out) {
-        slow.execute(() -> unary(out, () -> RoleResponse.newBuilder().setStatus(replication.fence(req.getEpoch())).build()));
+        slow.execute(() -> Unary.answer(out, () -> RoleResponse.newBuilder().setStatus(replication.fence(req.getEpoch())).build()));
     }
 
     @Override
@@ -73,7 +72,7 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
      */
     @Override
     public void fetchKeys(FetchKeysRequest req, StreamObserver<FetchKeysResponse> out) {
-        slow.execute(() -> unary(out, () -> {
+        slow.execute(() -> Unary.answer(out, () -> {
             requirePrimary(req.getEpoch());
             var b = FetchKeysResponse.newBuilder().setLastSeq(replication.log().lastSeq());
             long bytes = 0;
@@ -102,17 +101,11 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
         slow.execute(() -> {
             try {
                 requirePrimary(req.getEpoch());
-                KeyValueStore.StoreSnapshot snap;
-                long seq, seqEpoch;
                 var log = replication.log();
-                io.limedb.node.reshard.Owned owned;
-                synchronized (log) { // no append between the view and its seq
-                    snap = replication.store().snapshot();
-                    seq = log.lastSeq();
-                    seqEpoch = log.lastEpoch();
-                    owned = log.owned();
-                }
-                try (snap) {
+                try (var view = log.view()) {
+                    var snap = view.data();
+                    long seq = view.seq(), seqEpoch = view.seqEpoch();
+                    var owned = view.owned();
                     var chunk = new ArrayList<Mutation>();
                     long[] bytes = {0};
                     snap.scan(Space.DATA, null, null, (k, v) -> {
@@ -144,18 +137,6 @@ public final class ReplicationGrpcService extends ReplicationGrpc.ReplicationImp
         if (replication.role() != Role.PRIMARY || epoch < replication.log().epoch()) {
             throw new LimeException(ErrorCode.NOT_PRIMARY, replication.nodeId() + " is not the primary at epoch " + epoch);
         }
-    }
-
-    private static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
-        T result;
-        try {
-            result = call.get();
-        } catch (RuntimeException e) {
-            out.onError(LimeException.of(e).toStatus());
-            return;
-        }
-        out.onNext(result);
-        out.onCompleted();
     }
 
 }

@@ -115,6 +115,19 @@ public final class ReplicationLog {
         return ByteBuffer.allocate(OWNED.length + 8).put(OWNED).putLong(seq).array();
     }
 
+    /** A consistent view of the store at one log position, with what the shard owned there (null: never told). */
+    public record View(KeyValueStore.StoreSnapshot data, long seq, long seqEpoch, Owned owned) implements AutoCloseable {
+        @Override
+        public void close() {
+            data.close();
+        }
+    }
+
+    /** A view of the data as of the last record (no append comes between the view and its seq); close it. */
+    public synchronized View view() {
+        return new View(store.snapshot(), lastSeq, lastEpoch, owned);
+    }
+
     /** The ranges this shard owns, or null when it was never told (it serves every key). */
     public Owned owned() {
         return owned;

@@ -210,6 +210,14 @@ public final class ShardReplication implements AutoCloseable {
         }
     }
 
+    /** Refuses (NOT_PRIMARY) unless this member is the primary of exactly {@code epoch}. */
+    public void requirePrimaryAt(long epoch) {
+        if (role != Role.PRIMARY || epoch != log.epoch()) {
+            throw new LimeException(ErrorCode.NOT_PRIMARY, nodeId + " is not the primary at epoch " + epoch
+                    + " (it is at epoch " + log.epoch() + " as " + role.name().toLowerCase(Locale.ROOT) + ")");
+        }
+    }
+
     /** The MOVED answer for a key outside what this shard owns. */
     public LimeException moved(io.limedb.node.reshard.Owned owned) {
         return new LimeException(ErrorCode.MOVED, nodeId + " does not own this key at ring version "

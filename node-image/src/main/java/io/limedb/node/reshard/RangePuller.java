@@ -11,7 +11,6 @@ import io.limedb.api.v1.PullResponse;
 import io.limedb.api.v1.PullState;
 import io.limedb.api.v1.RangesGrpc;
 import io.limedb.core.ring.RangeSet;
-import io.limedb.core.topology.Role;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.replication.ShardReplication;
 import io.limedb.node.storage.KeyValueStore.Mutation;
@@ -65,10 +64,7 @@ final class RangePuller {
     }
 
     PullResponse pull(PullRequest req) {
-        if (replication.role() != Role.PRIMARY || req.getEpoch() != replication.log().epoch()) {
-            throw new LimeException(io.limedb.node.errors.ErrorCode.NOT_PRIMARY, replication.nodeId()
-                    + " is not the primary at epoch " + req.getEpoch() + " (it is at epoch " + replication.log().epoch() + ")");
-        }
+        replication.requirePrimaryAt(req.getEpoch());
         var ranges = RangeSet.of(Owned.fromProto(req.getRangesList()));
         var owned = replication.log().owned();
         if (owned == null) {
@@ -271,9 +267,7 @@ final class RangePuller {
             if (System.nanoTime() - lastAsked > TimeUnit.SECONDS.toNanos(ABANDONED_AFTER_S)) {
                 throw new IllegalStateException("nobody asked about this move for " + ABANDONED_AFTER_S + " s: abandoned");
             }
-            if (replication.role() != Role.PRIMARY || replication.log().epoch() != req.getEpoch()) {
-                throw new IllegalStateException(replication.nodeId() + " is no longer the primary at epoch " + req.getEpoch());
-            }
+            replication.requirePrimaryAt(req.getEpoch());
         }
     }
 }

@@ -15,19 +15,17 @@ import io.limedb.api.v1.SetOwnershipRequest;
 import io.limedb.api.v1.SetOwnershipResponse;
 import io.limedb.core.ring.RangeSet;
 import io.limedb.core.ring.RingRange;
-import io.limedb.core.topology.Role;
 import io.limedb.node.config.Limits;
 import io.limedb.node.errors.ErrorCode;
 import io.limedb.node.errors.LimeException;
 import io.limedb.node.net.PacedStream;
+import io.limedb.node.net.Unary;
 import io.limedb.node.replication.ShardReplication;
-import io.limedb.node.storage.KeyValueStore;
 import io.limedb.node.storage.KeyValueStore.Space;
 import io.limedb.node.storage.StorageKeys;
 import java.util.ArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Supplier;
 
 /**
  * The shard's side of resharding. As a source: a consistent copy of ranges ({@code Copy}) and the
@@ -52,7 +50,7 @@ public final class RangesGrpcService extends RangesGrpc.RangesImplBase {
 
     @Override
     public void setOwnership(SetOwnershipRequest req, StreamObserver<SetOwnershipResponse> out) {
-        slow.execute(() -> unary(out, () -> {
+        slow.execute(() -> Unary.answer(out, () -> {
             if (req.getDropCount() > 0) puller.stopOverlapping(RangeSet.of(Owned.fromProto(req.getDropList())));
             long seq = replication.setOwnership(req.getEpoch(), req.getOwnership(), req.getDropList());
             var owned = replication.log().owned();
@@ -63,7 +61,7 @@ public final class RangesGrpcService extends RangesGrpc.RangesImplBase {
 
     @Override
     public void pull(PullRequest req, StreamObserver<PullResponse> out) {
-        slow.execute(() -> unary(out, () -> puller.pull(req)));
+        slow.execute(() -> Unary.answer(out, () -> puller.pull(req)));
     }
 
     @Override
@@ -71,16 +69,11 @@ public final class RangesGrpcService extends RangesGrpc.RangesImplBase {
         var paced = new PacedStream<>(out);
         slow.execute(() -> {
             try {
-                requirePrimary(req.getEpoch());
+                replication.requirePrimaryAt(req.getEpoch());
                 var ranges = RangeSet.of(Owned.fromProto(req.getRangesList()));
-                var log = replication.log();
-                KeyValueStore.StoreSnapshot snap;
-                long seq;
-                synchronized (log) { // no append between the view and its seq
-                    snap = replication.store().snapshot();
-                    seq = log.lastSeq();
-                }
-                try (snap) {
+                try (var view = replication.log().view()) {
+                    var snap = view.data();
+                    long seq = view.seq();
                     var chunk = new ArrayList<Mutation>();
                     long[] bytes = {0};
                     for (RingRange r : ranges.ranges()) {
@@ -110,8 +103,8 @@ public final class RangesGrpcService extends RangesGrpc.RangesImplBase {
 
     @Override
     public void changes(ChangesRequest req, StreamObserver<ChangesResponse> out) {
-        slow.execute(() -> unary(out, () -> {
-            requirePrimary(req.getEpoch());
+        slow.execute(() -> Unary.answer(out, () -> {
+            replication.requirePrimaryAt(req.getEpoch());
             var log = replication.log();
             long from = req.getFromSeq();
             if (from < log.firstSeq()) {
@@ -136,22 +129,4 @@ public final class RangesGrpcService extends RangesGrpc.RangesImplBase {
         }));
     }
 
-    private void requirePrimary(long epoch) {
-        if (replication.role() != Role.PRIMARY || epoch != replication.log().epoch()) {
-            throw new LimeException(ErrorCode.NOT_PRIMARY, replication.nodeId() + " is not the primary at epoch " + epoch
-                    + " (it is at epoch " + replication.log().epoch() + ")");
-        }
-    }
-
-    private static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
-        T result;
-        try {
-            result = call.get();
-        } catch (RuntimeException e) {
-            out.onError(LimeException.of(e).toStatus());
-            return;
-        }
-        out.onNext(result);
-        out.onCompleted();
-    }
 }

@@ -106,10 +106,6 @@ public final class ShardEngine {
         var owned = replication.log().owned();
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
-            if (owned != null && !owned.owns(io.limedb.core.ring.KeyHash.of(keyOf(op).toByteArray()))) {
-                results[i] = OpResult.newBuilder().setError(replication.moved(owned).toProto()).build();
-                continue;
-            }
             if (held != null && held.contains(keyOf(op))) {
                 results[i] = replyFull;
                 continue;
@@ -134,8 +130,14 @@ public final class ShardEngine {
                     writeGroup(group, mutations, results);
                     groupBytes = 0;
                 }
-                mutations.add(Mutation.put(StorageKeys.encode(put.getKey().toByteArray()),
-                        new StoredValue(put.getValue().toByteArray(), put.getExpireAtMs()).encode()));
+                byte[] sk = StorageKeys.encode(put.getKey().toByteArray());
+                // Refused here, alone, rather than failing its whole group under the log lock. Other
+                // operations are checked where they read (after reading) and write (under the lock).
+                if (owned != null && !owned.owns(StorageKeys.position(sk))) {
+                    results[i] = OpResult.newBuilder().setError(replication.moved(owned).toProto()).build();
+                    continue;
+                }
+                mutations.add(Mutation.put(sk, new StoredValue(put.getValue().toByteArray(), put.getExpireAtMs()).encode()));
                 group.add(i);
                 groupBytes += put.getKey().size() + put.getValue().size() + 32;
                 continue;
