@@ -1,110 +1,172 @@
 #!/usr/bin/env bash
-# `make bench`: redis-benchmark through LimeDB's RESP port and, in the same run, against a local
-# redis-server, side by side with the ratio; then one shard's gRPC throughput next to raw RocksDB.
-# Prints the figures and writes them to bench/results/<time>.txt (and latest.txt).
+# `make bench`: redis-benchmark through LimeDB's coordinator next to two baselines, in the same run on
+# the same machine:
+#   - twemproxy (nutcracker, ketama) in front of three redis-servers: a sharding proxy, our peer;
+#   - one redis-server: the ceiling of the protocol on this machine.
+# Both Redis baselines write an append-only file on every write without fsync, as LimeDB writes its
+# RocksDB WAL on every write without fsync. Each (value size, pipeline) cell runs ROUNDS times, the
+# systems in a rotating order, and the table gives the medians and the ratios of the medians; every
+# round's figures are in the results file too. Then the same with replication: LimeDB with 3 members
+# per shard (sync, min-in-sync 2) against twemproxy over three redis-servers that each have a replica.
+# Last, one shard's gRPC paths next to raw RocksDB puts.
+# Writes bench/results/<time>.txt and bench/results/latest.txt. See bench/README.md.
 #
-# Knobs (environment): REQUESTS (100000), CLIENTS (50), VALUE_SIZE (100), KEYSPACE (1000000),
-# PIPELINES ("1 16"), SHARD_SECONDS (5), WARMUP (400000 requests before measuring),
-# REPLICATION (1: also compare sync and async replication with 3 members per shard; 0: skip).
+# Knobs (environment): REQUESTS (100000), CLIENTS (50), SIZES ("100 1024"), KEYSPACE (1000000),
+# PIPELINES ("1 16"), ROUNDS (3), WARMUP (400000 requests before measuring), REPLICATION (1: also the
+# replicated comparison; 0: skip), SHARD (1: also bench-shard; 0: skip), SHARD_SECONDS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REQUESTS=${REQUESTS:-100000} CLIENTS=${CLIENTS:-50} VALUE_SIZE=${VALUE_SIZE:-100}
-KEYSPACE=${KEYSPACE:-1000000} PIPELINES=${PIPELINES:-"1 16"} SHARD_SECONDS=${SHARD_SECONDS:-5}
+REQUESTS=${REQUESTS:-100000} CLIENTS=${CLIENTS:-50} SIZES=${SIZES:-"100 1024"} KEYSPACE=${KEYSPACE:-1000000}
+PIPELINES=${PIPELINES:-"1 16"} ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-400000} SHARD_SECONDS=${SHARD_SECONDS:-5}
 JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
 JAR=node-image/target/limedb-node.jar
 [ -f "$JAR" ] || { echo "bench: $JAR missing; run make build" >&2; exit 1; }
-for tool in redis-server redis-benchmark; do
-  command -v $tool >/dev/null || { echo "bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
+bench/install-tools.sh
+export PATH="$PATH:/usr/sbin" # nutcracker
 
 REDIS_PORT=16379 LIME_RESP=16380 LIME_HTTP=18080 LIME_GRPC=19090 SHARD_GRPC=19091 SHARD_HTTP=18081
+TWEM_PORT=22121 TWEM_STATS=22222 BACKEND_BASE=16390 REPLICA_BASE=16400 LIME_CONTROL=18070
 work=$(mktemp -d /tmp/limedb-bench.XXXXXX)
 pids=()
+lime_pid=
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}" $lime_pid; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-# Redis with a comparable durability setting: an append-only log written on every write, not fsynced
-# (LimeDB writes RocksDB's WAL on every write, not fsynced, by default).
-redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly yes --appendfsync no \
-  --dir "$work" --logfile "$work/redis.log" &
-pids+=($!)
-"$JAVA_HOME/bin/java" -jar "$JAR" dev --shards=3 --data-dir="$work/lime" --resp-port=$LIME_RESP \
-  --http-port=$LIME_HTTP --grpc-port=$LIME_GRPC --shard-grpc-base=$SHARD_GRPC --shard-http-base=$SHARD_HTTP \
-  > "$work/dev.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do
-  grep -q 'cluster is up' "$work/dev.log" 2>/dev/null && redis-cli -p $REDIS_PORT ping >/dev/null 2>&1 && break
-  sleep 0.5
-done
-grep -q 'cluster is up' "$work/dev.log" || { cat "$work/dev.log"; echo "bench: LimeDB did not start" >&2; exit 1; }
+redis() { # port [extra args]: a redis-server with LimeDB's durability (log per write, no fsync)
+  local port=$1; shift
+  mkdir -p "$work/redis-$port"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync no \
+    --dir "$work/redis-$port" --logfile "$work/redis-$port/log" "$@" &
+  pids+=($!)
+}
+wait_ping() { for _ in $(seq 1 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "bench: nothing answers on $1" >&2; exit 1; }
 
-# JIT warm-up: the JVMs were just started; measure steady state, as for any JVM service.
-echo "bench: warming up LimeDB (${WARMUP:-400000} pipelined requests, not measured) ..."
-redis-benchmark -h 127.0.0.1 -p $LIME_RESP -t set,get -n "${WARMUP:-400000}" -c "$CLIENTS" -d "$VALUE_SIZE" \
-  -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
-redis-benchmark -h 127.0.0.1 -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d "$VALUE_SIZE" -r "$KEYSPACE" -q >/dev/null 2>&1
+twemproxy() { # the three backends (16391-16393) behind nutcracker on TWEM_PORT
+  cat > "$work/nutcracker.yml" <<EOF
+limedb_bench:
+  listen: 127.0.0.1:$TWEM_PORT
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  auto_eject_hosts: false
+  timeout: 5000
+  servers:
+   - 127.0.0.1:$((BACKEND_BASE + 1)):1 s1
+   - 127.0.0.1:$((BACKEND_BASE + 2)):1 s2
+   - 127.0.0.1:$((BACKEND_BASE + 3)):1 s3
+EOF
+  nutcracker -c "$work/nutcracker.yml" -s $TWEM_STATS -a 127.0.0.1 -o "$work/nutcracker.log" &
+  pids+=($!)
+  wait_ping $TWEM_PORT
+}
+
+lime_start() { # name [dev args]: LimeDB dev (coordinator + shards) on LIME_RESP
+  local name=$1; shift
+  rm -rf "$work/$name"
+  "$JAVA_HOME/bin/java" -jar "$JAR" dev --data-dir="$work/$name" --resp-port=$LIME_RESP --http-port=$LIME_HTTP \
+    --grpc-port=$LIME_GRPC --shard-grpc-base=$SHARD_GRPC --shard-http-base=$SHARD_HTTP --control-port=$LIME_CONTROL \
+    "$@" > "$work/$name.log" 2>&1 &
+  lime_pid=$!
+  for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/$name.log" 2>/dev/null && break; sleep 0.5; done
+  grep -q 'cluster is up' "$work/$name.log" || { cat "$work/$name.log"; echo "bench: LimeDB did not start" >&2; exit 1; }
+  # JIT warm-up: the JVMs were just started; measure steady state, as for any JVM service.
+  echo "bench: warming up LimeDB ($name, $WARMUP pipelined requests and 50000 unpipelined, not measured) ..." >&2
+  redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d 1024 -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
+  redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d 100 -r "$KEYSPACE" -q >/dev/null 2>&1
+}
+lime_stop() { kill "$lime_pid" 2>/dev/null || true; wait "$lime_pid" 2>/dev/null || true; lime_pid=; }
+
+run() { # port size pipeline -> "SET rps p50 p99" and "GET rps p50 p99"
+  redis-benchmark -h 127.0.0.1 -p "$1" -t set,get -n "$REQUESTS" -c "$CLIENTS" -d "$2" -r "$KEYSPACE" \
+    -P "$3" --csv 2>/dev/null | awk -F, 'NR>1 {gsub(/"/,""); print $1, $2, $5, $7}'
+}
 
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
+raw="$work/raw.txt" # system size pipeline op rps p50 p99, one line per round
+: > "$raw"
+
+measure() { # label: system:port ... ; fills $raw with ROUNDS rounds of every cell, rotating the order
+  local label=$1; shift
+  local systems=("$@") n=${#systems[@]}
+  for r in $(seq 1 "$ROUNDS"); do
+    for size in $SIZES; do
+      for p in $PIPELINES; do
+        for i in $(seq 0 $((n - 1))); do
+          local s=${systems[$(( (i + r) % n ))]}
+          run "${s#*:}" "$size" "$p" | while read -r op rps p50 p99; do
+            echo "$label ${s%%:*} $size $p $op $rps $p50 $p99 $r" >> "$raw"
+          done
+        done
+      done
+    done
+    echo "bench: $label round $r of $ROUNDS done" >&2
+  done
+}
+
+table() { # label base1 [base2]: medians per cell and the ratios LimeDB / base
+  local label=$1 b1=$2 b2=${3:-}
+  awk -v label="$label" -v b1="$b1" -v b2="$b2" '
+    function median(list,   a, i, k, n, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (k = i + 1; k <= n; k++) if (a[k] + 0 < a[i] + 0) { t = a[i]; a[i] = a[k]; a[k] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    $1 == label { key = $3 " " $4 " " $5; cells[key] = 1; rps[$2, key] = rps[$2, key] " " $6; p99[$2, key] = p99[$2, key] " " $8; p50[$2, key] = p50[$2, key] " " $7 }
+    END {
+      printf "%-6s %-4s %-4s %10s %7s %7s %10s %7s %7s", "size", "pipe", "op", "limedb/s", "p50", "p99", b1 "/s", "p50", "p99"
+      if (b2 != "") printf " %10s %7s", b2 "/s", "p99"
+      printf " %8s", "/" b1; if (b2 != "") printf " %8s", "/" b2; printf "\n"
+      n = 0; for (k in cells) keys[++n] = k
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) { split(keys[i], x, " "); split(keys[j], y, " ")
+        if (x[1] + 0 > y[1] + 0 || (x[1] == y[1] && (x[2] + 0 > y[2] + 0 || (x[2] == y[2] && x[3] < y[3])))) { t = keys[i]; keys[i] = keys[j]; keys[j] = t } }
+      for (i = 1; i <= n; i++) { k = keys[i]; split(k, c, " ")
+        l = median(rps["limedb", k]); a = median(rps[b1, k])
+        printf "%-6s P%-3s %-4s %10.0f %7.3f %7.3f %10.0f %7.3f %7.3f", c[1], c[2], c[3], l, median(p50["limedb", k]), median(p99["limedb", k]), a, median(p50[b1, k]), median(p99[b1, k])
+        if (b2 != "") { b = median(rps[b2, k]); printf " %10.0f %7.3f", b, median(p99[b2, k]) }
+        printf " %7.2fx", (a > 0 ? l / a : 0); if (b2 != "") printf " %7.2fx", (b > 0 ? l / b : 0); printf "\n" } }' "$raw"
+}
+
 {
-  echo "# LimeDB benchmark, $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
-  echo "# redis-benchmark: -n $REQUESTS -c $CLIENTS -d $VALUE_SIZE -r $KEYSPACE; LimeDB = coordinator + 3 shards (dev); Redis = redis-server $(redis-server --version | grep -o 'v=[0-9.]*')"
-  echo "# LimeDB durability: RocksDB WAL written per write, no fsync; Redis: appendonly yes, appendfsync no"
-  printf '%-10s %-5s %14s %9s %9s %14s %9s %9s %8s\n' pipeline op limedb_rps p50_ms p99_ms redis_rps p50_ms p99_ms ratio
+  echo "# LimeDB benchmark, $(date -u +%FT%TZ), $(nproc) cores, $(uname -r), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "# redis-benchmark -n $REQUESTS -c $CLIENTS -r $KEYSPACE, values of $SIZES bytes, pipelines $PIPELINES; medians of $ROUNDS rounds"
+  echo "# limedb: coordinator + 3 shards (make dev); twemproxy: $(nutcracker --version 2>&1 | grep -o '[0-9][0-9.]*' | head -1), ketama over 3 redis-servers; redis: one redis-server $(redis-server --version | grep -o 'v=[0-9.]*')"
+  echo "# durability: LimeDB writes the RocksDB WAL on every write (no fsync); redis-servers appendonly yes, appendfsync no"
 } | tee "$out"
 
-bench() { # port pipeline -> lines "OP rps p50 p99"
-  redis-benchmark -h 127.0.0.1 -p "$1" -t set,get -n "$REQUESTS" -c "$CLIENTS" -d "$VALUE_SIZE" -r "$KEYSPACE" \
-    -P "$2" --csv 2>/dev/null | awk -F, 'NR>1 {gsub(/"/,""); print $1, $2, $5, $7}'
-}
-for p in $PIPELINES; do
-  lime=$(bench $LIME_RESP "$p")
-  redis=$(bench $REDIS_PORT "$p")
-  for op in SET GET; do
-    read -r _ lr l50 l99 <<<"$(grep "^$op " <<<"$lime")"
-    read -r _ rr r50 r99 <<<"$(grep "^$op " <<<"$redis")"
-    ratio=$(awk -v a="$lr" -v b="$rr" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
-    printf '%-10s %-5s %14s %9s %9s %14s %9s %9s %8s\n' "P$p" "$op" "$lr" "$l50" "$l99" "$rr" "$r50" "$r99" "$ratio" | tee -a "$out"
-  done
-done
+# 1. No replication.
+redis $REDIS_PORT
+for i in 1 2 3; do redis $((BACKEND_BASE + i)); done
+for port in $REDIS_PORT $((BACKEND_BASE + 1)) $((BACKEND_BASE + 2)) $((BACKEND_BASE + 3)); do wait_ping "$port"; done
+twemproxy
+lime_start lime --shards=3
+measure single limedb:$LIME_RESP twemproxy:$TWEM_PORT redis:$REDIS_PORT
+lime_stop
+{ echo; echo "## 3 shards, no replication"; table single twemproxy redis; } | tee -a "$out"
 
-echo "" | tee -a "$out"
-echo "# one shard's gRPC paths (shard-0 of the same cluster) vs raw RocksDB puts in the bench process" | tee -a "$out"
-"$JAVA_HOME/bin/java" -jar "$JAR" bench-shard --target=127.0.0.1:$SHARD_GRPC --http=127.0.0.1:$SHARD_HTTP --seconds="$SHARD_SECONDS" \
-  --value-size="$VALUE_SIZE" 2>/dev/null | tee -a "$out"
-
-# Replication cost: the same SET load on 3 shards x 3 members, sync (min-in-sync 2) vs async.
+# 2. Replication: 3 members per shard (sync, min-in-sync 2) vs twemproxy over primaries with a replica each.
 if [ "${REPLICATION:-1}" = 1 ]; then
-  echo "" | tee -a "$out"
-  echo "# replication: redis-benchmark SET through the coordinator, 3 shards x 3 members, sync (min-in-sync 2) vs async" | tee -a "$out"
-  printf '%-10s %14s %9s %9s %14s %9s %9s %8s\n' pipeline sync_rps p50_ms p99_ms async_rps p50_ms p99_ms ratio | tee -a "$out"
-  kill "${pids[1]}" 2>/dev/null; wait "${pids[1]}" 2>/dev/null || true
-  declare -A rr
-  for mode in sync async; do
-    rm -rf "$work/repl"
-    "$JAVA_HOME/bin/java" -jar "$JAR" dev --shards=3 --replicas=3 --replication=$mode --data-dir="$work/repl" \
-      --resp-port=$LIME_RESP --http-port=$LIME_HTTP --grpc-port=$LIME_GRPC --shard-grpc-base=$SHARD_GRPC \
-      --shard-http-base=$SHARD_HTTP > "$work/repl-$mode.log" 2>&1 &
-    rpid=$!
-    for _ in $(seq 1 120); do grep -q 'cluster is up' "$work/repl-$mode.log" 2>/dev/null && break; sleep 0.5; done
-    redis-benchmark -h 127.0.0.1 -p $LIME_RESP -t set -n "${WARMUP:-400000}" -c "$CLIENTS" -d "$VALUE_SIZE" \
-      -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
-    for p in $PIPELINES; do
-      rr[$mode$p]=$(redis-benchmark -h 127.0.0.1 -p $LIME_RESP -t set -n "$REQUESTS" -c "$CLIENTS" -d "$VALUE_SIZE" \
-        -r "$KEYSPACE" -P "$p" --csv 2>/dev/null | awk -F, 'NR>1 {gsub(/"/,""); print $2, $5, $7}')
-    done
-    kill $rpid; wait $rpid 2>/dev/null || true
+  for i in 1 2 3; do redis $((REPLICA_BASE + i)) --replicaof 127.0.0.1 $((BACKEND_BASE + i)); done
+  for i in 1 2 3; do
+    wait_ping $((REPLICA_BASE + i))
+    for _ in $(seq 1 100); do redis-cli -p $((REPLICA_BASE + i)) info replication | grep -q 'master_link_status:up' && break; sleep 0.1; done
   done
-  for p in $PIPELINES; do
-    read -r sr s50 s99 <<<"${rr[sync$p]}"
-    read -r ar a50 a99 <<<"${rr[async$p]}"
-    ratio=$(awk -v a="$sr" -v b="$ar" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')
-    printf '%-10s %14s %9s %9s %14s %9s %9s %8s\n' "P$p SET" "$sr" "$s50" "$s99" "$ar" "$a50" "$a99" "$ratio" | tee -a "$out"
-  done
+  lime_start repl --shards=3 --replicas=3 --replication=sync
+  measure replicated limedb:$LIME_RESP twemproxy:$TWEM_PORT
+  { echo; echo "## replicated: LimeDB 3 shards x 3 members (sync, min-in-sync 2); twemproxy over 3 redis-servers with a replica each (async)"; table replicated twemproxy; } | tee -a "$out"
+  if [ "${SHARD:-1}" = 1 ]; then lime_stop; fi
 fi
+
+# 3. One shard's gRPC paths next to raw RocksDB.
+if [ "${SHARD:-1}" = 1 ]; then
+  lime_start shard --shards=3
+  echo "" | tee -a "$out"
+  echo "## one shard's gRPC paths (shard-0 of a 3-shard dev cluster) vs raw RocksDB puts in the bench process" | tee -a "$out"
+  "$JAVA_HOME/bin/java" -jar "$JAR" bench-shard --target=127.0.0.1:$SHARD_GRPC --http=127.0.0.1:$SHARD_HTTP \
+    --seconds="$SHARD_SECONDS" --value-size=100 2>/dev/null | tee -a "$out"
+fi
+
+{ echo; echo "## every round (label system size pipeline op rps p50_ms p99_ms round)"; cat "$raw"; } >> "$out"
 cp "$out" bench/results/latest.txt
 echo "bench: results in $out"
