@@ -59,6 +59,12 @@ public final class Main {
     }
 
     private static void run(List<String> args) {
+        // Netty's default leak detector records a stack trace for one buffer in 128: about 3% of a
+        // coordinator's CPU under load (bench/README.md). Tests and debugging turn it on with
+        // -Dio.netty.leakDetection.level=paranoid.
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
         NodeConfig config = NodeConfig.fromArgs(args);
         Logger log = LoggerFactory.getLogger(Main.class);
         AutoCloseable node;

@@ -378,6 +378,11 @@ public final class LocalCluster implements AutoCloseable {
         var cmd = new ArrayList<String>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC"));
+        // Every node of a dev cluster shares this machine's cores: each sizes its event loops, workers
+        // and compiler threads for half of them, as a pod would for its CPU limit. On 2 cores the
+        // coordinator then runs one event loop, and requests in flight together travel in fewer,
+        // larger batches (bench/README.md).
+        cmd.add("-XX:ActiveProcessorCount=" + Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
         // Netty and protobuf use sun.misc.Unsafe; JDK 24+ warns about it on every start unless told.
         if (Runtime.version().feature() >= 24) cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.addAll(List.of("-jar", jar.toString()));

@@ -71,6 +71,16 @@ public final class NodeMetrics {
         timer(protocol, op).record(ok, nanos);
     }
 
+    /**
+     * Operations per batch a shard receives (Execute and Pipeline): how many requests travel together,
+     * which sets what each one pays for the hop; see bench/README.md.
+     */
+    public io.micrometer.core.instrument.DistributionSummary batchOps() {
+        return io.micrometer.core.instrument.DistributionSummary.builder("limedb.batch.ops")
+                .description("Operations per batch received from coordinators")
+                .register(registry);
+    }
+
     /** Counts an error by its code (ErrorCode name, or PROTOCOL for malformed input). */
     public void error(String protocol, String code) {
         errors.computeIfAbsent(protocol + '|' + code, k -> Counter.builder("limedb.errors")

@@ -59,14 +59,14 @@ public final class RespDecoder extends ByteToMessageDecoder {
     private Object decodeOne(ByteBuf in) {
         if (expectedArgs < 0) {
             if (in.getByte(in.readerIndex()) != '*') return inline(in);
-            String header = line(in);
-            if (header == null) return null;
-            if (header == TOO_LONG) return new ProtocolError("too big multibulk count");
-            long n = parseLong(header, 1);
+            int headerBytes = lineLength(in);
+            if (headerBytes == INCOMPLETE) return null;
+            if (headerBytes == TOO_LONG) return new ProtocolError("too big multibulk count");
+            long n = number(in, headerBytes);
             if (n == Long.MIN_VALUE || n > maxArgs) return new ProtocolError("invalid multibulk length");
             if (n <= 0) return SKIP;
             expectedArgs = (int) n;
-            commandBytes = header.length() + 2;
+            commandBytes = headerBytes;
             args = new ArrayList<>((int) Math.min(n, 1024));
         }
         while (args.size() < expectedArgs) {
@@ -74,14 +74,14 @@ public final class RespDecoder extends ByteToMessageDecoder {
                 if (!in.isReadable()) return null;
                 byte b = in.getByte(in.readerIndex());
                 if (b != '$') return new ProtocolError("expected '$', got '" + printable(b) + "'");
-                String header = line(in);
-                if (header == null) return null;
-                if (header == TOO_LONG) return new ProtocolError("too big bulk count string");
-                long len = parseLong(header, 1);
+                int headerBytes = lineLength(in);
+                if (headerBytes == INCOMPLETE) return null;
+                if (headerBytes == TOO_LONG) return new ProtocolError("too big bulk count string");
+                long len = number(in, headerBytes);
                 if (len == Long.MIN_VALUE || len < 0 || len > maxBulkBytes) {
                     return new ProtocolError("invalid bulk length");
                 }
-                commandBytes += header.length() + 2 + len + 2;
+                commandBytes += headerBytes + len + 2;
                 if (commandBytes > maxCommandBytes) {
                     return new ProtocolError("command too large: " + commandBytes + " bytes or more, limit "
                             + maxCommandBytes + " bytes");
@@ -119,28 +119,39 @@ public final class RespDecoder extends ByteToMessageDecoder {
         return new RespCommand(parts);
     }
 
-    @SuppressWarnings("StringOperationCanBeSimplified")
-    private static final String TOO_LONG = new String("too long"); // compared by identity
+    private static final int INCOMPLETE = -1;
+    private static final int TOO_LONG = -2;
 
-    /** Reads one CRLF-terminated line: null if incomplete (input untouched), TOO_LONG past MAX_LINE. */
-    private static String line(ByteBuf in) {
+    /**
+     * The length of the CRLF- (or LF-) terminated line at the reader index, terminator included:
+     * INCOMPLETE if its end has not arrived, TOO_LONG past MAX_LINE. Reads nothing.
+     */
+    private static int lineLength(ByteBuf in) {
         int limit = Math.min(in.writerIndex(), in.readerIndex() + MAX_LINE + 2);
         int eol = in.indexOf(in.readerIndex(), limit, (byte) '\n');
-        if (eol < 0) return in.readableBytes() > MAX_LINE ? TOO_LONG : null;
-        int end = eol > in.readerIndex() && in.getByte(eol - 1) == '\r' ? eol - 1 : eol;
-        String s = in.toString(in.readerIndex(), end - in.readerIndex(), StandardCharsets.ISO_8859_1);
-        in.readerIndex(eol + 1);
-        return s;
+        if (eol < 0) return in.readableBytes() > MAX_LINE ? TOO_LONG : INCOMPLETE;
+        return eol + 1 - in.readerIndex();
     }
 
-    /** Parses digits after the type byte; Long.MIN_VALUE when it is not a number. */
-    private static long parseLong(String s, int from) {
-        if (s.length() <= from || s.length() - from > 19) return Long.MIN_VALUE;
-        try {
-            return Long.parseLong(s, from, s.length(), 10);
-        } catch (NumberFormatException e) {
-            return Long.MIN_VALUE;
+    /**
+     * Consumes a header line of lineBytes bytes (type byte, digits, terminator) and returns its
+     * number, parsed from the bytes without making a String; Long.MIN_VALUE when it is not one.
+     */
+    private static long number(ByteBuf in, int lineBytes) {
+        int from = in.readerIndex() + 1;
+        int end = in.readerIndex() + lineBytes - 1; // at the LF
+        if (end > from && in.getByte(end - 1) == '\r') end--;
+        in.readerIndex(in.readerIndex() + lineBytes);
+        boolean negative = end > from && in.getByte(from) == '-';
+        if (negative || (end > from && in.getByte(from) == '+')) from++;
+        if (end <= from || end - from > 18) return Long.MIN_VALUE;
+        long n = 0;
+        for (int i = from; i < end; i++) {
+            byte b = in.getByte(i);
+            if (b < '0' || b > '9') return Long.MIN_VALUE;
+            n = n * 10 + (b - '0');
         }
+        return negative ? -n : n;
     }
 
     private static String printable(byte b) {

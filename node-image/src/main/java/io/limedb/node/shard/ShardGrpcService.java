@@ -51,16 +51,21 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
 
     private final ShardEngine engine;
     private final ShardReplication replication;
+    private final io.limedb.node.storage.KeyValueStore store;
     private final NodeMetrics metrics;
     private final java.util.EnumMap<Op.OpCase, NodeMetrics.RequestTimer> timers = new java.util.EnumMap<>(Op.OpCase.class);
-    // RocksDB writes (which can stall), stripe locks and scans run here, never on the event loops that
-    // also answer Status and health: a busy shard must not look dead.
+    // Writes while RocksDB holds them back (or fsyncs them), batches queued behind those, unary calls
+    // and scans run here, never on the event loops that also answer Status and health: a busy shard
+    // must not look dead. Reads and freely flowing writes of a Pipeline stream run on its event loop.
     private final java.util.concurrent.ExecutorService workers;
+    private final io.micrometer.core.instrument.DistributionSummary batchOps;
 
     public ShardGrpcService(ShardEngine engine, NodeMetrics metrics) {
         this.engine = engine;
         this.replication = engine.replication();
+        this.store = engine.store();
         this.metrics = metrics;
+        this.batchOps = metrics.batchOps();
         for (Op.OpCase c : Op.OpCase.values()) timers.put(c, metrics.timer("grpc", c.name().toLowerCase(Locale.ROOT)));
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         var counter = new java.util.concurrent.atomic.AtomicInteger();
@@ -118,13 +123,34 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
 
     @Override
     public StreamObserver<ExecuteRequest> pipeline(StreamObserver<ExecuteResponse> out) {
-        // Batches run in the order received (one at a time per stream, on the workers); each is
-        // answered, by id, once what it saw is committed.
+        // Batches run in the order received, each answered by id once what it saw is committed. A batch
+        // runs on the event loop that read it when nothing of its stream waits for the workers and it
+        // cannot block there (it only reads, or RocksDB takes writes freely): two thread hops fewer,
+        // which is most of what a small batch costs (bench/README.md). Otherwise it goes to the workers,
+        // one at a time per stream, and so do the batches after it until they have caught up.
         var inOrder = com.google.common.util.concurrent.MoreExecutors.newSequentialExecutor(workers);
+        var queued = new java.util.concurrent.atomic.AtomicInteger(); // batches handed to the workers, not run yet
         return new StreamObserver<>() {
             @Override
             public void onNext(ExecuteRequest req) {
-                inOrder.execute(() -> run(req, false).thenAccept(r -> {
+                if (queued.get() == 0 && mayRunInline(req)) {
+                    answer(req, run(req, false));
+                    return;
+                }
+                queued.incrementAndGet();
+                inOrder.execute(() -> {
+                    CompletableFuture<ExecuteResponse> result;
+                    try {
+                        result = run(req, false);
+                    } finally {
+                        queued.decrementAndGet();
+                    }
+                    answer(req, result);
+                });
+            }
+
+            private void answer(ExecuteRequest req, CompletableFuture<ExecuteResponse> result) {
+                result.thenAccept(r -> {
                     synchronized (out) { // answers complete on several threads; the stream takes one at a time
                         try {
                             out.onNext(r.toBuilder().setId(req.getId()).build());
@@ -132,7 +158,7 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
                             // the coordinator went away
                         }
                     }
-                }));
+                });
             }
 
             @Override
@@ -149,12 +175,21 @@ public final class ShardGrpcService extends ShardGrpc.ShardImplBase {
         };
     }
 
+    /** Whether a batch may run on the event loop: reads only, or writes that cannot block (see {@link io.limedb.node.storage.KeyValueStore#writesMayBlock}). */
+    private boolean mayRunInline(ExecuteRequest req) {
+        for (Op op : req.getOpsList()) {
+            if (op.getOpCase() != Op.OpCase.GET) return !store.writesMayBlock();
+        }
+        return true;
+    }
+
     /**
      * Runs a batch; never fails: a refused batch is an answer with a batch error. Its answers stay within
      * the reply budget (see {@link ShardEngine#executeAll}), so the reply fits the coordinator's inbound limit.
      */
     private CompletableFuture<ExecuteResponse> run(ExecuteRequest req, boolean direct) {
         long start = System.nanoTime();
+        batchOps.record(req.getOpsCount());
         List<OpResult> results;
         try {
             boolean writes = false, reads = false;

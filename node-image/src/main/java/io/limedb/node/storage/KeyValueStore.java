@@ -9,6 +9,15 @@ import java.util.Map;
  */
 public interface KeyValueStore extends AutoCloseable {
 
+    /**
+     * Whether a write may block its thread now: writes are fsynced, or the engine is holding writes
+     * back (too many memtables or level-0 files waiting). Callers that run writes on an event loop
+     * hand them to a worker while this holds; a store that cannot tell says true.
+     */
+    default boolean writesMayBlock() {
+        return true;
+    }
+
     /** Separate keyspaces of one store, written atomically together: user data, replication log, metadata. */
     enum Space { DATA, LOG, META }
 

@@ -80,13 +80,19 @@ public final class RocksDbStore implements KeyValueStore {
                 .setCreateMissingColumnFamilies(true)
                 .setStatistics(statistics)
                 .setMaxBackgroundJobs(2)
-                .setBytesPerSync(1 << 20);
+                .setBytesPerSync(1 << 20)
+                // Each write inserts into two memtables: its data (random keys) and its log record
+                // (sequential keys). Inserted by one thread per write group, a memtable keeps the
+                // last insert's position and a sequential key lands next to it; concurrent inserts
+                // search from the top every time. Profiled under redis-benchmark: see bench/README.md.
+                .setAllowConcurrentMemtableWrite(false);
         cfOptions = new ColumnFamilyOptions()
                 .setTableFormatConfig(table)
                 .setCompressionType(compression(s.compression()))
                 .setWriteBufferSize(s.writeBufferBytes());
         smallCfOptions = new ColumnFamilyOptions().setWriteBufferSize(Math.min(s.writeBufferBytes(), 16L << 20));
         writeOptions = new WriteOptions().setSync(s.syncWrites());
+        syncWrites = s.syncWrites();
         syncWriteOptions = new WriteOptions().setSync(true);
         readOptions = new ReadOptions();
         var descriptors = List.of(
@@ -285,6 +291,28 @@ public final class RocksDbStore implements KeyValueStore {
         } catch (RocksDBException e) {
             throw fail("property", e);
         }
+    }
+
+    private final boolean syncWrites;
+    private volatile long stallCheckedNanos = System.nanoTime() - STALL_CHECK_NANOS;
+    private volatile boolean stalled;
+    private static final long STALL_CHECK_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** Fsynced writes, or RocksDB delaying or stopping writes (checked at most every 20 ms). */
+    @Override
+    public boolean writesMayBlock() {
+        if (syncWrites) return true;
+        long now = System.nanoTime();
+        if (now - stallCheckedNanos >= STALL_CHECK_NANOS) {
+            stallCheckedNanos = now;
+            try {
+                stalled = db.getLongProperty("rocksdb.actual-delayed-write-rate") > 0
+                        || db.getLongProperty("rocksdb.is-write-stopped") != 0;
+            } catch (RocksDBException e) {
+                stalled = true;
+            }
+        }
+        return stalled;
     }
 
     public long longProperty(String name) {
