@@ -35,6 +35,11 @@ trap cleanup EXIT INT TERM
 dev=$!
 for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/dev.log" 2>/dev/null && break; sleep 0.5; done
 grep -q 'cluster is up' "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
+# JFR starts before the warm-up: starting a recording makes the JIT recompile for a while, which
+# would otherwise land in the measured window. Only the measured window is dumped.
+for p in $(pgrep -f -- "limedb-node.jar (shard|coordinator) "); do
+  jcmd "$p" JFR.start name=profile settings=profile >/dev/null
+done
 echo "profile: warming up ..." >&2
 redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
 redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -q >/dev/null 2>&1
@@ -42,7 +47,10 @@ redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d "$SIZE" -r "$
 node_pid() { pgrep -f -- "--node.id=$1 " | head -1; }
 coord=$(node_pid coordinator)
 shards=$(pgrep -f -- "limedb-node.jar shard " | tr '\n' ' ')
-shard0=$(node_pid "shard-0$( [ "$REPLICAS" -gt 1 ] && echo -a)")
+# shard-0's primary (the member that takes the writes), from the coordinator's view of the cluster
+shard0=$(curl -s "http://127.0.0.1:$LIME_HTTP/api/v1/cluster/state" \
+  | grep -oE '"id":"shard-0(-[0-9]+)?","address":"[^"]*","role":"(primary|standalone)"[^}]*"pid":[0-9]+' \
+  | grep -oE '[0-9]+$' | head -1 || true)
 [ -n "$shard0" ] || shard0=$(pgrep -f -- "--node.id=shard-0" | head -1)
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 batches() { # sum count of limedb_batch_ops over the shards' primaries
@@ -54,9 +62,6 @@ batches() { # sum count of limedb_batch_ops over the shards' primaries
   echo "$s $c"
 }
 
-for p in $coord $shard0; do
-  jcmd "$p" JFR.start name=profile settings=profile filename="$work/$p.jfr" >/dev/null
-done
 read -r bs0 bc0 < <(batches)
 c0=$(ticks $coord); s0=$(ticks $shards); t0=$(date +%s%N)
 redis-benchmark -p $LIME_RESP -t "$OP" -n "$REQUESTS" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P "$PIPELINE" --csv \
@@ -77,7 +82,8 @@ wait $bench
 t1=$(date +%s%N); c1=$(ticks $coord); s1=$(ticks $shards)
 read -r bs1 bc1 < <(batches)
 for p in "${perfs[@]}"; do wait "$p" 2>/dev/null || true; done
-for p in $coord $shard0; do jcmd "$p" JFR.stop name=profile >/dev/null; done
+window=$(( (t1 - t0) / 1000000000 + 1 ))
+for p in $coord $shard0; do jcmd "$p" JFR.dump name=profile begin=-${window}s filename="$work/$p.jfr" >/dev/null; done
 cp "$work/$coord.jfr" "$out/coordinator.jfr"; cp "$work/$shard0.jfr" "$out/shard-0.jfr"
 
 set +o pipefail # the reports below are cut short with head

@@ -12,14 +12,14 @@
 # Writes bench/results/<time>.txt and bench/results/latest.txt. See bench/README.md.
 #
 # Knobs (environment): REQUESTS (100000), CLIENTS (50), SIZES ("100 1024"), KEYSPACE (1000000),
-# PIPELINES ("1 16"), ROUNDS (3), WARMUP (400000 requests before measuring), REPLICATION (1: also the
+# PIPELINES ("1 16"), ROUNDS (3), WARMUP (1000000 requests before measuring), REPLICATION (1: also the
 # replicated comparison; 0: skip), SHARD (1: also bench-shard; 0: skip), SHARD_SECONDS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUESTS=${REQUESTS:-100000} CLIENTS=${CLIENTS:-50} SIZES=${SIZES:-"100 1024"} KEYSPACE=${KEYSPACE:-1000000}
-PIPELINES=${PIPELINES:-"1 16"} ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-400000} SHARD_SECONDS=${SHARD_SECONDS:-5}
+PIPELINES=${PIPELINES:-"1 16"} ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-1000000} SHARD_SECONDS=${SHARD_SECONDS:-5}
 JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
-JAR=node-image/target/limedb-node.jar
+JAR=${JAR:-node-image/target/limedb-node.jar}
 [ -f "$JAR" ] || { echo "bench: $JAR missing; run make build" >&2; exit 1; }
 bench/install-tools.sh
 export PATH="$PATH:/usr/sbin" # nutcracker

@@ -382,7 +382,7 @@ public final class LocalCluster implements AutoCloseable {
         // and compiler threads for half of them, as a pod would for its CPU limit. On 2 cores the
         // coordinator then runs one event loop, and requests in flight together travel in fewer,
         // larger batches (bench/README.md).
-        cmd.add("-XX:ActiveProcessorCount=" + Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        cmd.add("-XX:ActiveProcessorCount=" + Integer.getInteger("limedb.devcpus", Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
         // Netty and protobuf use sun.misc.Unsafe; JDK 24+ warns about it on every start unless told.
         if (Runtime.version().feature() >= 24) cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.addAll(List.of("-jar", jar.toString()));
