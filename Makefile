@@ -11,7 +11,7 @@ SHARDS ?= 3
 REPLICAS ?= 2
 DATA ?= $(CURDIR)/data/dev
 
-.PHONY: help build test crds dev bench bench-reshard clean
+.PHONY: help build test crds dev bench bench-reshard profile clean
 help: ## this list
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -27,8 +27,11 @@ crds: ## regenerate the LimeCluster CRD (crds/, charts/limedb-operator/crds/) fr
 dev: build ## local cluster: coordinator + $(SHARDS) shards x $(REPLICAS) members on 127.0.0.1, data in $(DATA)
 	java -jar node-image/target/limedb-node.jar dev --shards=$(SHARDS) --replicas=$(REPLICAS) --data-dir=$(DATA)
 
-bench: build ## redis-benchmark through LimeDB vs redis-server, shard gRPC throughput
+bench: build ## redis-benchmark: LimeDB vs twemproxy over 3 redis-servers vs redis-server, medians of 3 (bench/README.md)
 	bench/run.sh
+
+profile: build ## where the time goes under redis-benchmark load: CPU and bytes per request, batch size, perf + JFR
+	bench/profile.sh
 
 bench-reshard: build ## time to move 100,000 and 1,000,000 keys between shards, client throughput during the move
 	bench/reshard.sh

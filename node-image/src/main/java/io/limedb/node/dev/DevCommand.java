@@ -22,6 +22,8 @@ public final class DevCommand {
                              --shard-grpc-base (9091) --shard-http-base (8081): shard member k uses base + k
                              --control-port (8070): POST /shards?count=N adds or removes shards (replicated only)
                              any other --key=value is passed to every node
+                             each node process sizes its threads for half the cores (-XX:ActiveProcessorCount);
+                             java -Dlimedb.dev.node.cpus=N -jar ... dev sets N
                 """;
     }
 

@@ -381,8 +381,9 @@ public final class LocalCluster implements AutoCloseable {
         // Every node of a dev cluster shares this machine's cores: each sizes its event loops, workers
         // and compiler threads for half of them, as a pod would for its CPU limit. On 2 cores the
         // coordinator then runs one event loop, and requests in flight together travel in fewer,
-        // larger batches (bench/README.md).
-        cmd.add("-XX:ActiveProcessorCount=" + Integer.getInteger("limedb.devcpus", Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
+        // larger batches (bench/README.md). -Dlimedb.dev.node.cpus=N on the dev command overrides it.
+        cmd.add("-XX:ActiveProcessorCount=" + Integer.getInteger("limedb.dev.node.cpus",
+                Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
         // Netty and protobuf use sun.misc.Unsafe; JDK 24+ warns about it on every start unless told.
         if (Runtime.version().feature() >= 24) cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.addAll(List.of("-jar", jar.toString()));
