@@ -75,7 +75,7 @@ lime_start() { # name [dev args]: LimeDB dev (coordinator + shards) on LIME_RESP
   grep -q 'cluster is up' "$work/$name.log" || { cat "$work/$name.log"; echo "bench: LimeDB did not start" >&2; exit 1; }
   # JIT warm-up: the JVMs were just started; measure steady state, as for any JVM service.
   echo "bench: warming up LimeDB ($name, $WARMUP pipelined requests and 50000 unpipelined, not measured) ..." >&2
-  redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d 1024 -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
+  redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d 100 -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
   redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d 100 -r "$KEYSPACE" -q >/dev/null 2>&1
 }
 lime_stop() { kill "$lime_pid" 2>/dev/null || true; wait "$lime_pid" 2>/dev/null || true; lime_pid=; }
