@@ -126,15 +126,8 @@ class OperatorE2E {
         }
         for (var r : results) assertThat(r.get()).isEqualTo(200);
         report("10,000 keys written through the coordinator Service", w0);
-        var reads = new ArrayList<Future<Boolean>>();
-        for (int i = 0; i < 10_000; i++) {
-            int k = i;
-            reads.add(pool.submit(() -> http.get("k" + k).orElse("").equals("v" + k)));
-        }
-        long bad = 0;
-        for (var r : reads) if (!r.get()) bad++;
         pool.shutdown();
-        assertThat(bad).as("keys not read back").isZero();
+        assertThat(missingInitialKeys(http)).as("keys not read back").isZero();
         assertOnePrimaryPerShard();
     }
 
@@ -387,18 +380,26 @@ class OperatorE2E {
 
     /** The 10,000 keys of the first scenario, read back after their ranges moved. */
     private void verifyInitialKeys() throws Exception {
-        var http = new CoordinatorHttp(coordinatorPort.getLocalPort());
-        ExecutorService pool = Executors.newFixedThreadPool(16);
-        var reads = new ArrayList<Future<Boolean>>();
-        for (int i = 0; i < 10_000; i++) {
-            int k = i;
-            reads.add(pool.submit(() -> http.get("k" + k).orElse("").equals("v" + k)));
-        }
-        long bad = 0;
-        for (var r : reads) if (!r.get()) bad++;
-        pool.shutdown();
+        long bad = missingInitialKeys(new CoordinatorHttp(coordinatorPort.getLocalPort()));
         System.out.printf("e2e: the first 10,000 keys after resharding: %d missing or wrong%n", bad);
         assertThat(bad).as("keys of the first scenario lost").isZero();
+    }
+
+    /** How many of the first scenario's 10,000 keys ("k0".."k9999" = "v0".."v9999") do not read back. */
+    private static long missingInitialKeys(CoordinatorHttp http) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            var reads = new ArrayList<Future<Boolean>>();
+            for (int i = 0; i < 10_000; i++) {
+                int k = i;
+                reads.add(pool.submit(() -> http.get("k" + k).orElse("").equals("v" + k)));
+            }
+            long bad = 0;
+            for (var r : reads) if (!r.get()) bad++;
+            return bad;
+        } finally {
+            pool.shutdown();
+        }
     }
 
     private void failOverByDeletingThePrimary(String shard, boolean force) throws Exception {
