@@ -74,8 +74,6 @@ lime_start() { # name [dev args]: LimeDB dev (coordinator + shards) on LIME_RESP
   for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/$name.log" 2>/dev/null && break; sleep 0.5; done
   grep -q 'cluster is up' "$work/$name.log" || { cat "$work/$name.log"; echo "bench: LimeDB did not start" >&2; exit 1; }
   # JIT warm-up: the JVMs were just started; measure steady state, as for any JVM service.
-  # (bench-shard warms up its own gRPC paths: NO_WARMUP=1 skips this for it.)
-  [ "${NO_WARMUP:-0}" = 1 ] && return 0
   echo "bench: warming up LimeDB ($name, $WARMUP pipelined requests and 50000 unpipelined, not measured) ..." >&2
   redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d 100 -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
   redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d 100 -r "$KEYSPACE" -q >/dev/null 2>&1
@@ -162,7 +160,7 @@ fi
 
 # 3. One shard's gRPC paths next to raw RocksDB.
 if [ "${SHARD:-1}" = 1 ]; then
-  NO_WARMUP=1 lime_start shard --shards=3
+  lime_start shard --shards=3
   echo "" | tee -a "$out"
   echo "## one shard's gRPC paths (shard-0 of a 3-shard dev cluster) vs raw RocksDB puts in the bench process" | tee -a "$out"
   "$JAVA_HOME/bin/java" -jar "$JAR" bench-shard --target=127.0.0.1:$SHARD_GRPC --http=127.0.0.1:$SHARD_HTTP \
