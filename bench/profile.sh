@@ -7,9 +7,13 @@
 #     /proc/<pid>/stat (this VM has no hardware counters, so CPU time stands in for instructions);
 #   - operations per batch the shards received (limedb_batch_ops);
 #   - bytes allocated per request in the coordinator and shard-0 (JFR allocation samples);
-#   - the hottest symbols (kernel, RocksDB, JIT-compiled Java, JVM) and threads of the coordinator and
-#     shard-0 from `perf record -e cpu-clock` when perf is installed, and JFR's hottest Java methods.
-# Recordings stay in bench/results/profile/ (coordinator.jfr, shard-0.jfr, *.perf).
+#   - where the CPU goes in the coordinator and shard-0, from async-profiler (fetched from Maven Central,
+#     version pinned in pom.xml): Java, RocksDB and kernel frames in one stack, so the figures are
+#     inclusive shares of named steps (memtable insert, WAL, HTTP/2 decode, socket writes, ...) and
+#     the hottest frames; it attaches after the warm-up and does not make the JIT recompile;
+#   - the hottest symbols and threads from `perf record -e cpu-clock` when perf is installed, and
+#     JFR's hottest Java methods.
+# Recordings stay in bench/results/profile/ (coordinator.jfr, shard-0.jfr, *.perf, *.collapsed).
 #
 # Knobs: OP (set), PIPELINE (1), SIZE (100), CLIENTS (50), REQUESTS (300000), REPLICAS (1),
 # KEYSPACE (1000000), WARMUP (400000).
@@ -21,6 +25,13 @@ JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
 JAR=node-image/target/limedb-node.jar
 [ -f "$JAR" ] || { echo "profile: $JAR missing; run make build" >&2; exit 1; }
 bench/install-tools.sh
+# async-profiler, the version pinned in pom.xml, from Maven Central (or the local Maven repository)
+ap_version=$(sed -n 's:.*<async-profiler.version>\(.*\)</async-profiler.version>.*:\1:p' pom.xml)
+ap_jar="$HOME/.m2/repository/tools/profiler/async-profiler/$ap_version/async-profiler-$ap_version-linux-x64.jar"
+if [ ! -f "$ap_jar" ] && [ "$(uname -m)" = x86_64 ]; then
+  mvn -B -q -ntp dependency:get -Dartifact="tools.profiler:async-profiler:$ap_version:jar:linux-x64" >/dev/null 2>&1 \
+    || echo "profile: could not fetch async-profiler $ap_version; its section is skipped" >&2
+fi
 LIME_RESP=16380 LIME_HTTP=18080 LIME_GRPC=19090 SHARD_GRPC=19091 SHARD_HTTP=18081 LIME_CONTROL=18070
 out=bench/results/profile
 mkdir -p "$out"
@@ -62,6 +73,14 @@ batches() { # sum count of limedb_batch_ops over the shards' primaries
   echo "$s $c"
 }
 
+aplib=
+if [ -f "$ap_jar" ]; then
+  (cd "$work" && unzip -o -q "$ap_jar" 'linux-x64/*') && aplib="$work/linux-x64/libasyncProfiler.so"
+fi
+ap() { # pid command: an async-profiler command (the inner quotes keep jcmd from splitting at '=')
+  jcmd "$1" JVMTI.agent_load "$aplib" "\"$2\"" >/dev/null
+}
+if [ -n "$aplib" ]; then for p in $coord $shard0; do ap "$p" start,event=cpu,interval=500us; done; fi
 read -r bs0 bc0 < <(batches)
 c0=$(ticks $coord); s0=$(ticks $shards); t0=$(date +%s%N)
 redis-benchmark -p $LIME_RESP -t "$OP" -n "$REQUESTS" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P "$PIPELINE" --csv \
@@ -83,6 +102,9 @@ t1=$(date +%s%N); c1=$(ticks $coord); s1=$(ticks $shards)
 read -r bs1 bc1 < <(batches)
 for p in "${perfs[@]}"; do wait "$p" 2>/dev/null || true; done
 window=$(( (t1 - t0) / 1000000000 + 1 ))
+if [ -n "$aplib" ]; then
+  ap "$coord" "stop,file=$out/coordinator.collapsed,collapsed"; ap "$shard0" "stop,file=$out/shard-0.collapsed,collapsed"
+fi
 for p in $coord $shard0; do jcmd "$p" JFR.dump name=profile begin=-${window}s filename="$work/$p.jfr" >/dev/null; done
 cp "$work/$coord.jfr" "$out/coordinator.jfr"; cp "$work/$shard0.jfr" "$out/shard-0.jfr"
 
@@ -96,6 +118,33 @@ alloc() { # bytes per request from JFR allocation samples (weights estimate all 
     /weight = / { v = $3; u = $4; m = (u ~ /kB/) ? 1024 : (u ~ /MB/) ? 1048576 : (u ~ /GB/) ? 1073741824 : 1; gsub(/[^0-9.]/, "", v); s += v * m }
     END { printf "%.0f", s / n }'
 }
+# Named steps of a request, each as the share of samples with that frame on the stack.
+STEPS='rocksdb::MemTable::Add=memtable insert (skiplist)
+rocksdb::MemTable::Get=memtable lookup
+rocksdb::DBImpl::WriteGroupToWAL=WAL write
+rocksdb::FlushJob::Run=memtable flush
+rocksdb::CompactionJob::Run=compaction
+io/limedb/node/shard/ShardGrpcService.run=shard: batch execution
+io/netty/handler/codec/http2/Http2ConnectionHandler.decode=HTTP/2 (gRPC) reads, with what they trigger
+io/grpc/netty/WriteQueue.flush=gRPC writes
+io/netty/handler/flush/FlushConsolidationHandler$1.run=RESP reply writes
+io/limedb/node/resp/RespDecoder.decode=RESP decoding
+io/limedb/node/coordinator/ShardLink.flush=coordinator: batching to shards
+io/netty/channel/epoll/Native.epollWait=epoll_wait (going idle)
+tcp_sendmsg_[k]=kernel: TCP send (loopback: includes the receiver)
+tcp_recvmsg_[k]=kernel: TCP receive
+CompileBroker::compiler_thread_loop=JIT compiler
+VMThread::run=JVM VM thread (GC pauses, safepoints)'
+steps() {
+  awk -v steps="$STEPS" '
+    BEGIN { n = split(steps, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], kv, "="); key[i] = kv[1]; name[i] = kv[2] } }
+    { c = $NF; total += c; for (i = 1; i <= n; i++) if (index($0, key[i] ";") || index($0, key[i] " ")) hit[i] += c }
+    END { for (i = 1; i <= n; i++) if (hit[i] > 0) printf "  %5.1f%%  %s\n", 100 * hit[i] / total, name[i] }' "$1"
+}
+hottest() {
+  awk '{ c = $NF; total += c; sub(/ [0-9]+$/, ""); k = split($0, f, ";"); self[f[k]] += c }
+    END { for (s in self) printf "  %5.1f%%  %s\n", 100 * self[s] / total, s }' "$1" | sort -rn | head -12
+}
 {
   echo "# LimeDB profile, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores"
   echo "# redis-benchmark -t $OP -P $PIPELINE -c $CLIENTS -d $SIZE -r $KEYSPACE -n $REQUESTS; 3 shards x $REPLICAS"
@@ -105,6 +154,14 @@ alloc() { # bytes per request from JFR allocation samples (weights estimate all 
   echo "CPU, redis-benchmark              $(awk -v t=$((b1 - b0)) -v hz="$hz" -v a="$bt0" -v b="$bt1" 'BEGIN {printf "%.0f%% of a core", t / hz / ((b - a) / 1e9) * 100}')"
   echo "operations per batch at shards    $(awk -v a=$((${bs1%.*} - ${bs0%.*})) -v b=$((${bc1%.*} - ${bc0%.*})) 'BEGIN {printf "%.1f (%d batches)", b ? a / b : 0, b}')"
   echo "allocated per request             coordinator $(alloc "$out/coordinator.jfr") B, shard-0 $(alloc "$out/shard-0.jfr") B (x3 shards)"
+  if [ -n "$aplib" ]; then
+    for n in coordinator shard-0; do
+      echo; echo "## $n: where the CPU goes (async-profiler; inclusive share of all samples)"
+      steps "$out/$n.collapsed"
+      echo "## $n: hottest frames (self)"
+      hottest "$out/$n.collapsed"
+    done
+  fi
   if [ -f "$out/coordinator.perf" ]; then
     for n in coordinator shard-0; do
       echo; echo "## $n: CPU by library (perf cpu-clock)"

@@ -23,7 +23,8 @@ public final class DevCommand {
                              --control-port (8070): POST /shards?count=N adds or removes shards (replicated only)
                              any other --key=value is passed to every node
                              each node process sizes its threads for half the cores (-XX:ActiveProcessorCount);
-                             java -Dlimedb.dev.node.cpus=N -jar ... dev sets N
+                             java -Dlimedb.dev.node.cpus=N -jar ... dev sets N;
+                             java -Dlimedb.dev.node.jvm="OPTIONS" -jar ... dev adds JVM options to every node
                 """;
     }
 

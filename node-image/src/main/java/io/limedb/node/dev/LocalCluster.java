@@ -386,6 +386,9 @@ public final class LocalCluster implements AutoCloseable {
                 Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
         // Netty and protobuf use sun.misc.Unsafe; JDK 24+ warns about it on every start unless told.
         if (Runtime.version().feature() >= 24) cmd.add("--sun-misc-unsafe-memory-access=allow");
+        // More JVM options for every node (a profiler agent, GC settings): -Dlimedb.dev.node.jvm="-Xmn64m ..."
+        String extra = System.getProperty("limedb.dev.node.jvm", "").strip();
+        if (!extra.isEmpty()) cmd.addAll(List.of(extra.split("\\s+")));
         cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(args);
         cmd.add("--parent.pid=" + ProcessHandle.current().pid());

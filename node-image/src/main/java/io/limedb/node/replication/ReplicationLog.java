@@ -48,7 +48,7 @@ public final class ReplicationLog {
     private volatile Owned owned; // null: never told, serves every key
     // The newest records, in order, so replicas that keep up are fed without reading RocksDB; bounded
     // by count and by bytes (records of 16 MiB values would otherwise pin gigabytes).
-    private final java.util.ArrayDeque<LogRecord> recent = new java.util.ArrayDeque<>();
+    private final RecentRecords recent = new RecentRecords();
     static final int CACHED_RECORDS = 8192;
     static final long CACHED_BYTES = 64L << 20;
     private final int maxCachedRecords;
@@ -275,9 +275,8 @@ public final class ReplicationLog {
             if (!recent.isEmpty() && from >= recent.peekFirst().getSeq()) {
                 var out = new ArrayList<LogRecord>();
                 long bytes = 0;
-                for (var it = recent.iterator(); it.hasNext() && out.size() < max && bytes < maxBytes; ) {
-                    var r = it.next();
-                    if (r.getSeq() < from) continue;
+                for (int i = recent.indexOf(from); i < recent.size() && out.size() < max && bytes < maxBytes; i++) {
+                    var r = recent.get(i);
                     out.add(r);
                     bytes += r.getSerializedSize();
                 }
@@ -428,6 +427,80 @@ public final class ReplicationLog {
         firstSeq = keepFrom;
         while (!recent.isEmpty() && recent.peekFirst().getSeq() < keepFrom) {
             cachedBytes -= recent.removeFirst().getSerializedSize();
+        }
+    }
+
+    /**
+     * The newest records, oldest first, in a ring: a replica's next read starts at its position found
+     * by binary search (seqs only grow), not by walking past every older record under the log's lock.
+     */
+    private static final class RecentRecords {
+        private LogRecord[] ring = new LogRecord[64];
+        private int head; // index of the oldest
+        private int size;
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        int size() {
+            return size;
+        }
+
+        LogRecord get(int i) {
+            return ring[(head + i) & (ring.length - 1)];
+        }
+
+        LogRecord peekFirst() {
+            return size == 0 ? null : get(0);
+        }
+
+        LogRecord peekLast() {
+            return size == 0 ? null : get(size - 1);
+        }
+
+        void addLast(LogRecord r) {
+            if (size == ring.length) {
+                var bigger = new LogRecord[ring.length * 2];
+                for (int i = 0; i < size; i++) bigger[i] = get(i);
+                ring = bigger;
+                head = 0;
+            }
+            ring[(head + size) & (ring.length - 1)] = r;
+            size++;
+        }
+
+        LogRecord removeFirst() {
+            LogRecord r = ring[head];
+            ring[head] = null;
+            head = (head + 1) & (ring.length - 1);
+            size--;
+            return r;
+        }
+
+        LogRecord removeLast() {
+            int i = (head + size - 1) & (ring.length - 1);
+            LogRecord r = ring[i];
+            ring[i] = null;
+            size--;
+            return r;
+        }
+
+        void clear() {
+            java.util.Arrays.fill(ring, null);
+            head = 0;
+            size = 0;
+        }
+
+        /** Index of the first record with a seq at or after the given one (size when there is none). */
+        int indexOf(long seq) {
+            int lo = 0, hi = size;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (get(mid).getSeq() < seq) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo;
         }
     }
 }

@@ -12,6 +12,7 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.HashSkipListMemTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
 import org.rocksdb.LRUCache;
@@ -59,6 +60,7 @@ public final class RocksDbStore implements KeyValueStore {
     private final WriteOptions writeOptions;
     private final WriteOptions syncWriteOptions;
     private final ReadOptions readOptions;
+    private final ReadOptions scanOptions; // iterators: keys in order across prefixes (see the data memtable)
     /** How many memtables the data's write buffer is split into (see the data column family's options). */
     static final int DATA_MEMTABLES = 8;
     private final RocksDB db;
@@ -93,12 +95,12 @@ public final class RocksDbStore implements KeyValueStore {
         cfOptions = new ColumnFamilyOptions()
                 .setTableFormatConfig(table)
                 .setCompressionType(compression(s.compression()))
-                // The data's memtable budget is spent on several small memtables rather than one large
-                // one: a random key's skiplist insert walks ~20 nodes, and in a 64 MiB memtable most of
-                // them miss the CPU caches (it was half of a shard's CPU under pipelined SETs). An
-                // eighth of the budget fits in cache; four of them are flushed together into one L0
-                // file, so flushes and compactions stay as large as with one memtable of half the
-                // budget. GETs check the memtables newest first, each behind a bloom filter.
+                // The data's memtable budget is spent on 8 small memtables rather than one large one,
+                // so that the work on one (its inserts, the sort when it is flushed) stays in the CPU
+                // caches: random inserts into one 64 MiB skiplist were half of a shard's CPU under
+                // pipelined SETs. Four are flushed together into one L0 file, so flushes and
+                // compactions stay as large as with one memtable of half the budget. GETs check the
+                // memtables newest first, each behind a bloom filter.
                 .setWriteBufferSize(Math.max(1L << 20, s.writeBufferBytes() / DATA_MEMTABLES))
                 .setMaxWriteBufferNumber(DATA_MEMTABLES)
                 .setMinWriteBufferNumberToMerge(DATA_MEMTABLES / 2)
@@ -106,12 +108,22 @@ public final class RocksDbStore implements KeyValueStore {
                 // hold (most of them, once data outgrows it) skips the skiplist search, which was
                 // the shard's hottest code under redis-benchmark GETs (bench/README.md).
                 .setMemtablePrefixBloomSizeRatio(0.05)
-                .setMemtableWholeKeyFiltering(true);
+                .setMemtableWholeKeyFiltering(true)
+                // Data keys start with their 8-byte ring position (StorageKeys), spread uniformly: each
+                // memtable hashes that position to a bucket holding a tiny skiplist, so a GET or a write
+                // touches a bucket or two instead of searching a skiplist of the whole memtable, which
+                // was most of a shard's CPU under GETs. The price is paid once per flush (the memtable
+                // is sorted then) and per iterator: iterators must ask for total order (scanOptions),
+                // as every one here does. Capped, so a shorter key (none in use) is its own prefix.
+                .useCappedPrefixExtractor(StorageKeys.PREFIX)
+                .setMemTableConfig(new HashSkipListMemTableConfig()
+                        .setBucketCount(Math.max(1 << 12, s.writeBufferBytes() / DATA_MEMTABLES / 128)));
         smallCfOptions = new ColumnFamilyOptions().setWriteBufferSize(Math.min(s.writeBufferBytes(), 16L << 20));
         writeOptions = new WriteOptions().setSync(s.syncWrites());
         syncWrites = s.syncWrites();
         syncWriteOptions = new WriteOptions().setSync(true);
         readOptions = new ReadOptions();
+        scanOptions = new ReadOptions().setTotalOrderSeek(true);
         var descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),  // DATA
                 new ColumnFamilyDescriptor("log".getBytes(java.nio.charset.StandardCharsets.US_ASCII), smallCfOptions),
@@ -223,7 +235,7 @@ public final class RocksDbStore implements KeyValueStore {
             return;
         }
         // No upper bound: up to and including the last key present.
-        try (RocksIterator it = db.newIterator(h, readOptions)) {
+        try (RocksIterator it = db.newIterator(h, scanOptions)) {
             it.seekToLast();
             if (!it.isValid() || java.util.Arrays.compareUnsigned(it.key(), from) < 0) return;
             byte[] last = it.key();
@@ -245,7 +257,7 @@ public final class RocksDbStore implements KeyValueStore {
     private void scanWith(Space space, org.rocksdb.Snapshot snap, byte[] fromInclusive, byte[] toExclusive,
             EntryVisitor visitor) {
         try (var upper = toExclusive == null ? null : new Slice(toExclusive);
-             var ro = new ReadOptions().setIterateUpperBound(upper).setSnapshot(snap);
+             var ro = new ReadOptions().setTotalOrderSeek(true).setIterateUpperBound(upper).setSnapshot(snap);
              RocksIterator it = db.newIterator(cf(space), ro)) {
             if (fromInclusive == null) it.seekToFirst();
             else it.seek(fromInclusive);
@@ -286,7 +298,7 @@ public final class RocksDbStore implements KeyValueStore {
             byte[] from = fromInclusive == null ? new byte[0] : fromInclusive;
             if (toExclusive == null) {
                 // No upper bound: delete up to and including the last key present.
-                try (RocksIterator it = db.newIterator(h, readOptions)) {
+                try (RocksIterator it = db.newIterator(h, scanOptions)) {
                     it.seekToLast();
                     if (!it.isValid()) return;
                     byte[] last = it.key();
@@ -366,7 +378,7 @@ public final class RocksDbStore implements KeyValueStore {
         // Close in reverse order of creation; the DB first so nothing uses the options after.
         var errors = new ArrayList<Throwable>();
         var closeables = new ArrayList<AutoCloseable>(handles);
-        closeables.addAll(List.of(db, readOptions, writeOptions, syncWriteOptions, cfOptions, smallCfOptions, dbOptions,
+        closeables.addAll(List.of(db, readOptions, scanOptions, writeOptions, syncWriteOptions, cfOptions, smallCfOptions, dbOptions,
                 options, statistics, bloom, cache));
         for (AutoCloseable c : closeables) {
             try {
