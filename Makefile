@@ -30,7 +30,7 @@ dev: build ## local cluster: coordinator + $(SHARDS) shards x $(REPLICAS) member
 bench: build ## redis-benchmark: LimeDB vs twemproxy over 3 redis-servers vs redis-server, medians of 3 (bench/README.md)
 	bench/run.sh
 
-profile: build ## where the time goes under redis-benchmark load: CPU and bytes per request, batch size, perf + JFR
+profile: build ## where the time goes under redis-benchmark load: CPU and bytes per request, batch size, async-profiler
 	bench/profile.sh
 
 bench-reshard: build ## time to move 100,000 and 1,000,000 keys between shards, client throughput during the move

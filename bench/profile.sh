@@ -1,36 +1,37 @@
 #!/usr/bin/env bash
 # `make profile`: where the time goes under redis-benchmark load through the coordinator.
 # Starts LimeDB dev (coordinator + 3 shards, REPLICAS members each), warms it up, then runs one load
-# (OP, PIPELINE, SIZE) and reports:
+# (OP, PIPELINE, SIZE) twice and reports:
 #   - requests per second;
 #   - CPU time per request of the coordinator, the shards (all members) and redis-benchmark, from
 #     /proc/<pid>/stat (this VM has no hardware counters, so CPU time stands in for instructions);
 #   - operations per batch the shards received (limedb_batch_ops);
-#   - bytes allocated per request in the coordinator and shard-0 (JFR allocation samples);
-#   - where the CPU goes in the coordinator and shard-0, from async-profiler (fetched from Maven Central,
-#     version pinned in pom.xml): Java, RocksDB and kernel frames in one stack, so the figures are
-#     inclusive shares of named steps (memtable insert, WAL, HTTP/2 decode, socket writes, ...) and
-#     the hottest frames; it attaches after the warm-up and does not make the JIT recompile;
-#   - the hottest symbols and threads from `perf record -e cpu-clock` when perf is installed, and
-#     JFR's hottest Java methods.
-# Recordings stay in bench/results/profile/ (coordinator.jfr, shard-0.jfr, *.perf, *.collapsed).
+#   - where the CPU goes in the coordinator and shard-0's primary, from async-profiler: Java, JVM,
+#     RocksDB and kernel frames in one stack, given as the inclusive share of named steps (memtable,
+#     WAL, HTTP/2, socket writes, JIT, ...) and the hottest frames (first run);
+#   - bytes allocated per request in the same two processes and where (async-profiler's allocation
+#     sampling, second run).
+# async-profiler (the version pinned in pom.xml) comes from Maven Central. It attaches after the
+# warm-up; unlike a JFR recording it does not make the JIT recompile, so the measured window is
+# the steady state. Stacks stay in bench/results/profile/ (*.collapsed, for flame graph tools).
 #
 # Knobs: OP (set), PIPELINE (1), SIZE (100), CLIENTS (50), REQUESTS (300000), REPLICAS (1),
-# KEYSPACE (1000000), WARMUP (400000).
+# KEYSPACE (1000000), WARMUP (1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OP=${OP:-set} PIPELINE=${PIPELINE:-1} SIZE=${SIZE:-100} CLIENTS=${CLIENTS:-50} REQUESTS=${REQUESTS:-300000}
-REPLICAS=${REPLICAS:-1} KEYSPACE=${KEYSPACE:-1000000} WARMUP=${WARMUP:-400000}
+REPLICAS=${REPLICAS:-1} KEYSPACE=${KEYSPACE:-1000000} WARMUP=${WARMUP:-1000000}
 JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
 JAR=node-image/target/limedb-node.jar
 [ -f "$JAR" ] || { echo "profile: $JAR missing; run make build" >&2; exit 1; }
 bench/install-tools.sh
-# async-profiler, the version pinned in pom.xml, from Maven Central (or the local Maven repository)
+[ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || { echo "profile: async-profiler is fetched for linux-x64 only" >&2; exit 1; }
 ap_version=$(sed -n 's:.*<async-profiler.version>\(.*\)</async-profiler.version>.*:\1:p' pom.xml)
 ap_jar="$HOME/.m2/repository/tools/profiler/async-profiler/$ap_version/async-profiler-$ap_version-linux-x64.jar"
-if [ ! -f "$ap_jar" ] && [ "$(uname -m)" = x86_64 ]; then
-  mvn -B -q -ntp dependency:get -Dartifact="tools.profiler:async-profiler:$ap_version:jar:linux-x64" >/dev/null 2>&1 \
-    || echo "profile: could not fetch async-profiler $ap_version; its section is skipped" >&2
+if [ ! -f "$ap_jar" ]; then
+  echo "profile: fetching async-profiler $ap_version from Maven Central" >&2
+  mvn -B -q -ntp dependency:get -Dartifact="tools.profiler:async-profiler:$ap_version:jar:linux-x64" >/dev/null \
+    || { echo "profile: could not fetch tools.profiler:async-profiler:$ap_version" >&2; exit 1; }
 fi
 LIME_RESP=16380 LIME_HTTP=18080 LIME_GRPC=19090 SHARD_GRPC=19091 SHARD_HTTP=18081 LIME_CONTROL=18070
 out=bench/results/profile
@@ -39,6 +40,11 @@ work=$(mktemp -d /tmp/limedb-profile.XXXXXX)
 dev=
 cleanup() { [ -n "$dev" ] && kill "$dev" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
+(cd "$work" && "$JAVA_HOME/bin/jar" xf "$ap_jar" linux-x64/libasyncProfiler.so)
+aplib="$work/linux-x64/libasyncProfiler.so"
+ap() { # pid command: one async-profiler command (the inner quotes keep jcmd from splitting at '=')
+  "$JAVA_HOME/bin/jcmd" "$1" JVMTI.agent_load "$aplib" "\"$2\"" >/dev/null
+}
 
 "$JAVA_HOME/bin/java" -jar "$JAR" dev --shards=3 --replicas="$REPLICAS" --data-dir="$work/lime" --resp-port=$LIME_RESP \
   --http-port=$LIME_HTTP --grpc-port=$LIME_GRPC --shard-grpc-base=$SHARD_GRPC --shard-http-base=$SHARD_HTTP \
@@ -46,11 +52,6 @@ trap cleanup EXIT INT TERM
 dev=$!
 for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/dev.log" 2>/dev/null && break; sleep 0.5; done
 grep -q 'cluster is up' "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
-# JFR starts before the warm-up: starting a recording makes the JIT recompile for a while, which
-# would otherwise land in the measured window. Only the measured window is dumped.
-for p in $(pgrep -f -- "limedb-node.jar (shard|coordinator) "); do
-  jcmd "$p" JFR.start name=profile settings=profile >/dev/null
-done
 echo "profile: warming up ..." >&2
 redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
 redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -q >/dev/null 2>&1
@@ -72,66 +73,57 @@ batches() { # sum count of limedb_batch_ops over the shards' primaries
   done
   echo "$s $c"
 }
-
-aplib=
-if [ -f "$ap_jar" ]; then
-  (cd "$work" && unzip -o -q "$ap_jar" 'linux-x64/*') && aplib="$work/linux-x64/libasyncProfiler.so"
-fi
-ap() { # pid command: an async-profiler command (the inner quotes keep jcmd from splitting at '=')
-  jcmd "$1" JVMTI.agent_load "$aplib" "\"$2\"" >/dev/null
+load() { # the measured load, writing redis-benchmark's CSV to $1
+  redis-benchmark -p $LIME_RESP -t "$OP" -n "$REQUESTS" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P "$PIPELINE" --csv \
+    > "$1" 2>/dev/null
 }
-if [ -n "$aplib" ]; then for p in $coord $shard0; do ap "$p" start,event=cpu,interval=500us; done; fi
+
+# Run 1: CPU. Samples every 500 us of CPU time, all threads, with kernel frames. Attaching the
+# profiler makes the JIT compile again for a while; a first pass under it is not recorded.
+for p in $coord $shard0; do ap "$p" start,event=cpu,interval=500us; done
+redis-benchmark -p $LIME_RESP -t "$OP" -n "$WARMUP" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P "$PIPELINE" -q >/dev/null 2>&1
+for p in $coord $shard0; do ap "$p" stop; ap "$p" start,event=cpu,interval=500us; done
 read -r bs0 bc0 < <(batches)
-c0=$(ticks $coord); s0=$(ticks $shards); t0=$(date +%s%N)
-redis-benchmark -p $LIME_RESP -t "$OP" -n "$REQUESTS" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P "$PIPELINE" --csv \
-  > "$work/bench.csv" 2>/dev/null &
+c0=$(ticks $coord); s0=$(ticks $shards)
+load "$work/bench.csv" &
 bench=$!
-perfs=()
 sleep 0.3
 bpid=$(pgrep -n redis-benchmark || true); b0=$( [ -n "$bpid" ] && ticks "$bpid" || echo 0); bt0=$(date +%s%N)
-if command -v perf >/dev/null; then
-  perf record -q -e cpu-clock -F 499 -g -p "$coord" -o "$out/coordinator.perf" -- sleep 4 >/dev/null 2>&1 &
-  perfs+=($!)
-  perf record -q -e cpu-clock -F 499 -g -p "$shard0" -o "$out/shard-0.perf" -- sleep 4 >/dev/null 2>&1 &
-  perfs+=($!)
-fi
 sleep 2
 b1=$( [ -n "$bpid" ] && ticks "$bpid" 2>/dev/null || echo "$b0"); bt1=$(date +%s%N)
 wait $bench
-t1=$(date +%s%N); c1=$(ticks $coord); s1=$(ticks $shards)
+c1=$(ticks $coord); s1=$(ticks $shards)
 read -r bs1 bc1 < <(batches)
-for p in "${perfs[@]}"; do wait "$p" 2>/dev/null || true; done
-window=$(( (t1 - t0) / 1000000000 + 1 ))
-if [ -n "$aplib" ]; then
-  ap "$coord" "stop,file=$out/coordinator.collapsed,collapsed"; ap "$shard0" "stop,file=$out/shard-0.collapsed,collapsed"
-fi
-for p in $coord $shard0; do jcmd "$p" JFR.dump name=profile begin=-${window}s filename="$work/$p.jfr" >/dev/null; done
-cp "$work/$coord.jfr" "$out/coordinator.jfr"; cp "$work/$shard0.jfr" "$out/shard-0.jfr"
+ap "$coord" "stop,file=$PWD/$out/coordinator.collapsed,collapsed"
+ap "$shard0" "stop,file=$PWD/$out/shard-0.collapsed,collapsed"
+
+# Run 2: allocations (sampled about every 512 KiB; "total" weighs each sample by the bytes it stands for).
+for p in $coord $shard0; do ap "$p" start,event=alloc,alloc=512k; done
+load "$work/bench2.csv"
+ap "$coord" "stop,file=$PWD/$out/coordinator-alloc.collapsed,collapsed,total"
+ap "$shard0" "stop,file=$PWD/$out/shard-0-alloc.collapsed,collapsed,total"
 
 set +o pipefail # the reports below are cut short with head
 hz=$(getconf CLK_TCK)
 rps=$(awk -F, 'NR>1 {gsub(/"/,""); print $2}' "$work/bench.csv")
-secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1e9}')
 per() { awk -v t="$1" -v hz="$hz" -v n="$REQUESTS" 'BEGIN {printf "%.1f", t / hz / n * 1e6}'; }
-alloc() { # bytes per request from JFR allocation samples (weights estimate all allocation)
-  "$JAVA_HOME/bin/jfr" print --events jdk.ObjectAllocationSample "$1" | awk -v n="$REQUESTS" -v secs="$secs" '
-    /weight = / { v = $3; u = $4; m = (u ~ /kB/) ? 1024 : (u ~ /MB/) ? 1048576 : (u ~ /GB/) ? 1073741824 : 1; gsub(/[^0-9.]/, "", v); s += v * m }
-    END { printf "%.0f", s / n }'
-}
 # Named steps of a request, each as the share of samples with that frame on the stack.
-STEPS='rocksdb::MemTable::Add=memtable insert (skiplist)
+STEPS='rocksdb::MemTable::Add=memtable insert
 rocksdb::MemTable::Get=memtable lookup
+rocksdb::Version::Get=SST lookup
 rocksdb::DBImpl::WriteGroupToWAL=WAL write
 rocksdb::FlushJob::Run=memtable flush
 rocksdb::CompactionJob::Run=compaction
-io/limedb/node/shard/ShardGrpcService.run=shard: batch execution
+io/limedb/node/shard/ShardGrpcService.run=shard: running batches
+io/limedb/node/replication/PrimarySessions$Session.pump=shard: sending to replicas
+io/limedb/node/replication/Follower.apply=replica: applying records
 io/netty/handler/codec/http2/Http2ConnectionHandler.decode=HTTP/2 (gRPC) reads, with what they trigger
 io/grpc/netty/WriteQueue.flush=gRPC writes
 io/netty/handler/flush/FlushConsolidationHandler$1.run=RESP reply writes
 io/limedb/node/resp/RespDecoder.decode=RESP decoding
 io/limedb/node/coordinator/ShardLink.flush=coordinator: batching to shards
 io/netty/channel/epoll/Native.epollWait=epoll_wait (going idle)
-tcp_sendmsg_[k]=kernel: TCP send (loopback: includes the receiver)
+tcp_sendmsg_[k]=kernel: TCP send (on loopback it includes the receiving side)
 tcp_recvmsg_[k]=kernel: TCP receive
 CompileBroker::compiler_thread_loop=JIT compiler
 VMThread::run=JVM VM thread (GC pauses, safepoints)'
@@ -141,39 +133,26 @@ steps() {
     { c = $NF; total += c; for (i = 1; i <= n; i++) if (index($0, key[i] ";") || index($0, key[i] " ")) hit[i] += c }
     END { for (i = 1; i <= n; i++) if (hit[i] > 0) printf "  %5.1f%%  %s\n", 100 * hit[i] / total, name[i] }' "$1"
 }
-hottest() {
+hottest() { # frames by their own share (the last frame of each stack)
   awk '{ c = $NF; total += c; sub(/ [0-9]+$/, ""); k = split($0, f, ";"); self[f[k]] += c }
-    END { for (s in self) printf "  %5.1f%%  %s\n", 100 * self[s] / total, s }' "$1" | sort -rn | head -12
+    END { for (s in self) printf "  %5.1f%%  %s\n", 100 * self[s] / total, s }' "$1" | sort -rn | head -"${2:-12}"
 }
+bytes_per_request() { awk -v n="$REQUESTS" '{ s += $NF } END { printf "%.0f", s / n }' "$1"; }
 {
   echo "# LimeDB profile, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores"
   echo "# redis-benchmark -t $OP -P $PIPELINE -c $CLIENTS -d $SIZE -r $KEYSPACE -n $REQUESTS; 3 shards x $REPLICAS"
-  echo "requests/s                        $rps"
+  echo "requests/s                        $rps (under the CPU profiler; $(awk -F, 'NR>1 {gsub(/"/,""); print $2}' "$work/bench2.csv") under the allocation profiler)"
   echo "CPU per request, coordinator      $(per $((c1 - c0))) us"
   echo "CPU per request, shards (all)     $(per $((s1 - s0))) us"
   echo "CPU, redis-benchmark              $(awk -v t=$((b1 - b0)) -v hz="$hz" -v a="$bt0" -v b="$bt1" 'BEGIN {printf "%.0f%% of a core", t / hz / ((b - a) / 1e9) * 100}')"
   echo "operations per batch at shards    $(awk -v a=$((${bs1%.*} - ${bs0%.*})) -v b=$((${bc1%.*} - ${bc0%.*})) 'BEGIN {printf "%.1f (%d batches)", b ? a / b : 0, b}')"
-  echo "allocated per request             coordinator $(alloc "$out/coordinator.jfr") B, shard-0 $(alloc "$out/shard-0.jfr") B (x3 shards)"
-  if [ -n "$aplib" ]; then
-    for n in coordinator shard-0; do
-      echo; echo "## $n: where the CPU goes (async-profiler; inclusive share of all samples)"
-      steps "$out/$n.collapsed"
-      echo "## $n: hottest frames (self)"
-      hottest "$out/$n.collapsed"
-    done
-  fi
-  if [ -f "$out/coordinator.perf" ]; then
-    for n in coordinator shard-0; do
-      echo; echo "## $n: CPU by library (perf cpu-clock)"
-      perf report -i "$out/$n.perf" --no-children --sort dso -g none 2>/dev/null | grep -E '^ +[0-9]' | head -6 | sed -E 's/[0-9]{6,}\.so/.so/'
-      echo "## $n: by thread"
-      perf report -i "$out/$n.perf" --no-children --sort comm -g none 2>/dev/null | grep -E '^ +[0-9]' | head -5
-      echo "## $n: hottest symbols"
-      perf report -i "$out/$n.perf" --no-children --sort sym -g none 2>/dev/null | grep -E '^ +[0-9]' | head -12
-    done
-  fi
+  echo "allocated per request             coordinator $(bytes_per_request "$out/coordinator-alloc.collapsed") B, shard-0 $(bytes_per_request "$out/shard-0-alloc.collapsed") B (x3 shards)"
   for n in coordinator shard-0; do
-    echo; echo "## $n: JFR hottest Java methods"
-    "$JAVA_HOME/bin/jfr" view --width 160 hot-methods "$out/$n.jfr" | grep -E '[0-9]+\.[0-9]+%' | head -12
+    echo; echo "## $n: where the CPU goes (inclusive share of its samples)"
+    steps "$out/$n.collapsed"
+    echo "## $n: hottest frames (own share)"
+    hottest "$out/$n.collapsed"
+    echo "## $n: what allocates (share of bytes)"
+    hottest "$out/$n-alloc.collapsed" 6
   done
 } | tee "$out/summary.txt"
