@@ -139,4 +139,30 @@ class ReplicationLogTest {
             assertThat(log.read(8, 100, 1 << 20)).extracting(r -> r.getSeq()).containsExactly(8L, 9L, 10L);
         }
     }
+
+    @Test
+    void aReplicaReadsFromAnyPositionOfTheCachedTailAsItWrapsGrowsAndIsCutAtBothEnds() {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            var log = new ReplicationLog(store, 100, 1 << 20);
+            for (int i = 1; i <= 1000; i++) log.append(1, List.of(Mutation.put(b("k" + i), b("v" + i))));
+            assertThat(log.cached()[0]).isEqualTo(100); // seqs 901..1000, in a ring that wrapped many times
+            for (long from = 850; from <= 1001; from++) {
+                var got = log.read(from, 7, 1 << 20);
+                long expected = Math.max(0, Math.min(7, 1000 - from + 1));
+                assertThat(got).hasSize((int) expected);
+                for (int i = 0; i < got.size(); i++) {
+                    assertThat(got.get(i).getSeq()).isEqualTo(from + i);
+                    assertThat(got.get(i).getMutations(0).getKey().toStringUtf8()).isEqualTo("k" + (from + i));
+                }
+            }
+            log.truncateAfter(950, List.of());
+            assertThat(log.read(940, 100, 1 << 20)).extracting(r -> r.getSeq())
+                    .containsExactly(940L, 941L, 942L, 943L, 944L, 945L, 946L, 947L, 948L, 949L, 950L);
+            for (int i = 951; i <= 1100; i++) log.append(1, List.of(Mutation.put(b("n" + i), b("v"))));
+            log.trim(30); // keeps 1071..1100
+            assertThat(log.read(1060, 5, 1 << 20)).extracting(r -> r.getSeq()).containsExactly(1071L, 1072L, 1073L, 1074L, 1075L);
+            assertThat(log.read(1099, 5, 1 << 20)).extracting(r -> r.getMutations(0).getKey().toStringUtf8())
+                    .containsExactly("n1099", "n1100");
+        }
+    }
 }
