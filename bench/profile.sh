@@ -15,11 +15,12 @@
 # warm-up; unlike a JFR recording it does not make the JIT recompile, so the measured window is
 # the steady state. Stacks stay in bench/results/profile/ (*.collapsed, for flame graph tools).
 #
-# Knobs: OP (set), PIPELINE (1), SIZE (100), CLIENTS (50), REQUESTS (300000), REPLICAS (1),
+# Knobs: OP (set), PIPELINE (1), SIZE (100), CLIENTS (50), REQUESTS (300000; 1500000 pipelined), REPLICAS (1),
 # KEYSPACE (1000000), WARMUP (1000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OP=${OP:-set} PIPELINE=${PIPELINE:-1} SIZE=${SIZE:-100} CLIENTS=${CLIENTS:-50} REQUESTS=${REQUESTS:-300000}
+OP=${OP:-set} PIPELINE=${PIPELINE:-1} SIZE=${SIZE:-100} CLIENTS=${CLIENTS:-50}
+REQUESTS=${REQUESTS:-$(( PIPELINE > 1 ? 1500000 : 300000 ))} # so the load lasts well past redis-benchmark's 2 s sample
 REPLICAS=${REPLICAS:-1} KEYSPACE=${KEYSPACE:-1000000} WARMUP=${WARMUP:-1000000}
 JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
 JAR=node-image/target/limedb-node.jar
@@ -64,7 +65,11 @@ shard0=$(curl -s "http://127.0.0.1:$LIME_HTTP/api/v1/cluster/state" \
   | grep -oE '"id":"shard-0(-[0-9]+)?","address":"[^"]*","role":"(primary|standalone)"[^}]*"pid":[0-9]+' \
   | grep -oE '[0-9]+$' | head -1 || true)
 [ -n "$shard0" ] || shard0=$(pgrep -f -- "--node.id=shard-0" | head -1)
-ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+ticks() { # CPU ticks of the processes (a process gone counts 0)
+  local t=0 v
+  for p in "$@"; do v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true); t=$((t + ${v:-0})); done
+  echo $t
+}
 batches() { # sum count of limedb_batch_ops over the shards' primaries
   local s=0 c=0
   for i in $(seq 0 $((3 * REPLICAS - 1))); do
