@@ -98,6 +98,7 @@ public final class RocksDbStore implements KeyValueStore {
                 // (sequential keys). Inserted by one thread per write group, a memtable keeps the
                 // last insert's position and a sequential key lands next to it; concurrent inserts
                 // search from the top every time. Profiled under redis-benchmark: see bench/README.md.
+                // (The data's hash memtable below takes no concurrent inserts either.)
                 .setAllowConcurrentMemtableWrite(false);
         cfOptions = new ColumnFamilyOptions()
                 .setTableFormatConfig(table)
