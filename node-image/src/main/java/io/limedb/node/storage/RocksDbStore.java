@@ -14,7 +14,6 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.DataBlockIndexType;
 import org.rocksdb.HyperClockCache;
-import org.rocksdb.HashSkipListMemTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
 import org.rocksdb.Options;
@@ -61,7 +60,6 @@ public final class RocksDbStore implements KeyValueStore {
     private final WriteOptions writeOptions;
     private final WriteOptions syncWriteOptions;
     private final ReadOptions readOptions;
-    private final ReadOptions scanOptions; // iterators: keys in order across prefixes (see the data memtable)
     /** How many memtables the data's write buffer is split into (see the data column family's options). */
     static final int DATA_MEMTABLES = 8;
     private final RocksDB db;
@@ -98,7 +96,6 @@ public final class RocksDbStore implements KeyValueStore {
                 // (sequential keys). Inserted by one thread per write group, a memtable keeps the
                 // last insert's position and a sequential key lands next to it; concurrent inserts
                 // search from the top every time. Profiled under redis-benchmark: see bench/README.md.
-                // (The data's hash memtable below takes no concurrent inserts either.)
                 .setAllowConcurrentMemtableWrite(false);
         cfOptions = new ColumnFamilyOptions()
                 .setTableFormatConfig(table)
@@ -116,22 +113,12 @@ public final class RocksDbStore implements KeyValueStore {
                 // hold (most of them, once data outgrows it) skips the skiplist search, which was
                 // the shard's hottest code under redis-benchmark GETs (bench/README.md).
                 .setMemtablePrefixBloomSizeRatio(0.05)
-                .setMemtableWholeKeyFiltering(true)
-                // Data keys start with their 8-byte ring position (StorageKeys), spread uniformly: each
-                // memtable hashes that position to a bucket holding a tiny skiplist, so a GET or a write
-                // touches a bucket or two instead of searching a skiplist of the whole memtable, which
-                // was most of a shard's CPU under GETs. The price is paid once per flush (the memtable
-                // is sorted then) and per iterator: iterators must ask for total order (scanOptions),
-                // as every one here does. Capped, so a shorter key (none in use) is its own prefix.
-                .useCappedPrefixExtractor(StorageKeys.PREFIX)
-                .setMemTableConfig(new HashSkipListMemTableConfig()
-                        .setBucketCount(Math.max(1 << 12, s.writeBufferBytes() / DATA_MEMTABLES / 128)));
+                .setMemtableWholeKeyFiltering(true);
         smallCfOptions = new ColumnFamilyOptions().setWriteBufferSize(Math.min(s.writeBufferBytes(), 16L << 20));
         writeOptions = new WriteOptions().setSync(s.syncWrites());
         syncWrites = s.syncWrites();
         syncWriteOptions = new WriteOptions().setSync(true);
         readOptions = new ReadOptions();
-        scanOptions = new ReadOptions().setTotalOrderSeek(true);
         var descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),  // DATA
                 new ColumnFamilyDescriptor("log".getBytes(java.nio.charset.StandardCharsets.US_ASCII), smallCfOptions),
@@ -243,7 +230,7 @@ public final class RocksDbStore implements KeyValueStore {
             return;
         }
         // No upper bound: up to and including the last key present.
-        try (RocksIterator it = db.newIterator(h, scanOptions)) {
+        try (RocksIterator it = db.newIterator(h, readOptions)) {
             it.seekToLast();
             if (!it.isValid() || java.util.Arrays.compareUnsigned(it.key(), from) < 0) return;
             byte[] last = it.key();
@@ -265,7 +252,7 @@ public final class RocksDbStore implements KeyValueStore {
     private void scanWith(Space space, org.rocksdb.Snapshot snap, byte[] fromInclusive, byte[] toExclusive,
             EntryVisitor visitor) {
         try (var upper = toExclusive == null ? null : new Slice(toExclusive);
-             var ro = new ReadOptions().setTotalOrderSeek(true).setIterateUpperBound(upper).setSnapshot(snap);
+             var ro = new ReadOptions().setIterateUpperBound(upper).setSnapshot(snap);
              RocksIterator it = db.newIterator(cf(space), ro)) {
             if (fromInclusive == null) it.seekToFirst();
             else it.seek(fromInclusive);
@@ -306,7 +293,7 @@ public final class RocksDbStore implements KeyValueStore {
             byte[] from = fromInclusive == null ? new byte[0] : fromInclusive;
             if (toExclusive == null) {
                 // No upper bound: delete up to and including the last key present.
-                try (RocksIterator it = db.newIterator(h, scanOptions)) {
+                try (RocksIterator it = db.newIterator(h, readOptions)) {
                     it.seekToLast();
                     if (!it.isValid()) return;
                     byte[] last = it.key();
@@ -386,7 +373,7 @@ public final class RocksDbStore implements KeyValueStore {
         // Close in reverse order of creation; the DB first so nothing uses the options after.
         var errors = new ArrayList<Throwable>();
         var closeables = new ArrayList<AutoCloseable>(handles);
-        closeables.addAll(List.of(db, readOptions, scanOptions, writeOptions, syncWriteOptions, cfOptions, smallCfOptions, dbOptions,
+        closeables.addAll(List.of(db, readOptions, writeOptions, syncWriteOptions, cfOptions, smallCfOptions, dbOptions,
                 options, statistics, bloom, cache));
         for (AutoCloseable c : closeables) {
             try {

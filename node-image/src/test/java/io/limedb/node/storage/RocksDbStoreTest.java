@@ -59,8 +59,7 @@ class RocksDbStoreTest {
                 keys.add(k);
                 store.put(StorageKeys.encode(k), b("v"));
             }
-            // The data memtable hashes keys to buckets by ring position: a scan still sees every key,
-            // in key order, across buckets.
+            // A scan sees every key, in key order.
             var all = new ArrayList<byte[]>();
             store.scan(null, null, (k, v) -> all.add(k) || true);
             assertThat(all).hasSize(keys.size());
