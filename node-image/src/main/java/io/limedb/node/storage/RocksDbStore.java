@@ -101,8 +101,8 @@ public final class RocksDbStore implements KeyValueStore {
                 .setTableFormatConfig(table)
                 .setCompressionType(compression(s.compression()))
                 // The data's memtable budget is spent on 8 small memtables rather than one large one,
-                // so that the work on one (its inserts, the sort when it is flushed) stays in the CPU
-                // caches: random inserts into one 64 MiB skiplist were half of a shard's CPU under
+                // so that the one taking inserts stays in the CPU caches: random inserts into one
+                // 64 MiB skiplist were half of a shard's CPU under
                 // pipelined SETs. Four are flushed together into one L0 file, so flushes and
                 // compactions stay as large as with one memtable of half the budget. GETs check the
                 // memtables newest first, each behind a bloom filter.
