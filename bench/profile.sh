@@ -54,8 +54,7 @@ dev=$!
 for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/dev.log" 2>/dev/null && break; sleep 0.5; done
 grep -q 'cluster is up' "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
 echo "profile: warming up ..." >&2
-redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
-redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -q >/dev/null 2>&1
+WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES=$SIZE PIPELINES="1 16" bench/warmup.sh $LIME_RESP "$work/lime"
 
 node_pid() { pgrep -f -- "--node.id=$1 " | head -1; }
 coord=$(node_pid coordinator)

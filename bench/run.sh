@@ -12,7 +12,8 @@
 # Writes bench/results/<time>.txt and bench/results/latest.txt. See bench/README.md.
 #
 # Knobs (environment): REQUESTS (100000), CLIENTS (50), SIZES ("100 1024"), KEYSPACE (1000000),
-# PIPELINES ("1 16"), ROUNDS (3), WARMUP (1000000 requests before measuring), REPLICATION (1: also the
+# PIPELINES ("1 16"), ROUNDS (3), WARMUP (1000000 pipelined requests, then bench/warmup.sh's passes until
+# the JIT has settled, before measuring LimeDB), REPLICATION (1: also the
 # replicated comparison; 0: skip), SHARD (1: also bench-shard; 0: skip), SHARD_SECONDS (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,10 +74,9 @@ lime_start() { # name [dev args]: LimeDB dev (coordinator + shards) on LIME_RESP
   lime_pid=$!
   for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/$name.log" 2>/dev/null && break; sleep 0.5; done
   grep -q 'cluster is up' "$work/$name.log" || { cat "$work/$name.log"; echo "bench: LimeDB did not start" >&2; exit 1; }
-  # JIT warm-up: the JVMs were just started; measure steady state, as for any JVM service.
-  echo "bench: warming up LimeDB ($name, $WARMUP pipelined requests and 50000 unpipelined, not measured) ..." >&2
-  redis-benchmark -p $LIME_RESP -t set,get -n "$WARMUP" -c "$CLIENTS" -d 100 -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
-  redis-benchmark -p $LIME_RESP -t set,get -n 50000 -c "$CLIENTS" -d 100 -r "$KEYSPACE" -q >/dev/null 2>&1
+  # The JVMs were just started: measure steady state, as for any JVM service (bench/warmup.sh).
+  echo "bench: warming up LimeDB ($name: $WARMUP pipelined requests, then passes of every measured shape until the JIT has settled; not measured) ..." >&2
+  WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES="$SIZES" PIPELINES="$PIPELINES" bench/warmup.sh $LIME_RESP "$work/$name"
 }
 lime_stop() { kill "$lime_pid" 2>/dev/null || true; wait "$lime_pid" 2>/dev/null || true; lime_pid=; }
 

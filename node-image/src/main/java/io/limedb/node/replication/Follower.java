@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * The replica's side: keeps one Replicate stream open to the primary, applies the records it sends
  * (data and log in one atomic write) and acknowledges them. When told its log diverged it truncates
  * and re-fetches the keys the dropped records touched; when too far behind it copies a snapshot.
- * Everything runs on one thread of its own, in order.
+ * Everything runs in order: on one thread of its own, or for records and heartbeats, when that
+ * thread has nothing of the stream to do, on the channel's event loop that received them.
  */
 final class Follower {
     private static final Logger LOG = LoggerFactory.getLogger(Follower.class);
@@ -47,6 +48,9 @@ final class Follower {
     private volatile long behindSinceNanos;
     private long catchUpTarget = -1; // the primary's commit point when we connected; reaching it = caught up
     private ClientCallStreamObserver<ReplicaMessage> stream;
+    // The stream's callbacks handed to our thread and not finished: while any is, later ones queue behind it.
+    private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
+    private final List<RecordBatch> held = new ArrayList<>(); // records received on the event loop, not applied yet (event loop only)
 
     Follower(ShardReplication replication, String primary, long epoch) {
         this.replication = replication;
@@ -99,20 +103,35 @@ final class Follower {
 
             @Override
             public void onNext(PrimaryMessage m) {
-                onThread(() -> {
-                    if (stopped) return;
-                    try {
-                        handle(m);
-                    } catch (RuntimeException e) {
-                        LOG.warn("{}: replication from {} failed: {}", replication.nodeId(), primary, e.toString());
-                        stream.cancel("apply failed", e);
-                    }
-                });
+                // Records and heartbeats are handled right here on the channel's event loop when
+                // nothing of the stream waits on our thread and the write cannot block: two thread
+                // switches fewer per batch (the hop to our thread, and its acknowledgement's hop back
+                // to the event loop). Records are held until the event loop has read what arrived
+                // with them, then applied in one write and acknowledged once. Truncations and
+                // snapshots make blocking calls on this channel, so they always go to our thread,
+                // and so does everything after them until it has caught up.
+                boolean inline = queued.get() == 0 && switch (m.getMsgCase()) {
+                    case RECORDS -> !log.store().writesMayBlock();
+                    case HEARTBEAT -> true;
+                    default -> false;
+                };
+                if (inline && m.getMsgCase() == PrimaryMessage.MsgCase.RECORDS) {
+                    hold(m.getRecords());
+                    return;
+                }
+                if (inline) {
+                    applyHeld();
+                    guarded(() -> handle(m));
+                    return;
+                }
+                handOverHeld();
+                onThreadInOrder(() -> guarded(() -> handle(m)));
             }
 
             @Override
             public void onError(Throwable t) {
-                onThread(() -> {
+                handOverHeld();
+                onThreadInOrder(() -> {
                     connected = false;
                     if (!stopped) {
                         LOG.debug("{}: stream to {} ended: {}", replication.nodeId(), primary, Status.fromThrowable(t));
@@ -123,7 +142,8 @@ final class Follower {
 
             @Override
             public void onCompleted() {
-                onThread(() -> {
+                handOverHeld();
+                onThreadInOrder(() -> {
                     connected = false;
                     retryLater();
                 });
@@ -133,6 +153,55 @@ final class Follower {
         stream.onNext(ReplicaMessage.newBuilder().setHello(ReplicaHello.newBuilder()
                 .setNodeId(replication.nodeId()).setEpoch(epoch).setLastSeq(log.lastSeq())
                 .setLastEpoch(log.lastEpoch()).addAllHistory(log.history()).setStorageId(log.storageId())).build());
+    }
+
+    /** Runs a step of the stream unless stopped; a failure ends the stream (it reconnects). */
+    private void guarded(Runnable step) {
+        if (stopped) return;
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: replication from {} failed: {}", replication.nodeId(), primary, e.toString());
+            stream.cancel("apply failed", e);
+        }
+    }
+
+    /** On the event loop: keeps records to apply after what else that loop has read now. */
+    private void hold(RecordBatch batch) {
+        boolean first = held.isEmpty();
+        held.add(batch);
+        if (!first) return;
+        var loop = io.netty.util.internal.ThreadExecutorMap.currentExecutor();
+        if (loop != null) loop.execute(this::applyHeld);
+        else applyHeld();
+    }
+
+    /** On the event loop: applies the held records in one write. */
+    private void applyHeld() {
+        if (held.isEmpty()) return;
+        var batches = new ArrayList<>(held);
+        held.clear();
+        guarded(() -> apply(batches));
+    }
+
+    /** On the event loop, before anything goes to our thread: the held records go first. */
+    private void handOverHeld() {
+        if (held.isEmpty()) return;
+        var batches = new ArrayList<>(held);
+        held.clear();
+        onThreadInOrder(() -> guarded(() -> apply(batches)));
+    }
+
+    /** Runs a callback of the stream on our thread, counted so that later ones do not overtake it. */
+    private void onThreadInOrder(Runnable r) {
+        queued.incrementAndGet();
+        onThread(() -> {
+            try {
+                r.run();
+            } finally {
+                queued.decrementAndGet();
+            }
+        });
     }
 
     private void onThread(Runnable r) {
@@ -157,7 +226,7 @@ final class Follower {
 
     private void handle(PrimaryMessage m) {
         switch (m.getMsgCase()) {
-            case RECORDS -> apply(m.getRecords());
+            case RECORDS -> apply(List.of(m.getRecords()));
             case HEARTBEAT -> {
                 var hb = m.getHeartbeat();
                 if (hb.getEpoch() > epoch) replication.observeEpoch(hb.getEpoch(), primary);
@@ -178,18 +247,26 @@ final class Follower {
         }
     }
 
-    private void apply(RecordBatch batch) {
+    /** Applies batches (in order) in one write and acknowledges them at once. */
+    private void apply(List<RecordBatch> batches) {
+        var records = batches.size() == 1 ? batches.get(0).getRecordsList() : new ArrayList<io.limedb.api.v1.LogRecord>();
+        if (batches.size() > 1) for (var b : batches) records.addAll(b.getRecordsList());
         // Refused once fenced at a higher epoch: the deposed primary gets no acknowledgement from us.
-        if (!replication.applyAsFollower(this, batch.getRecordsList())) {
+        if (!replication.applyAsFollower(this, records)) {
             fenced();
             return;
         }
         connected = true;
-        primaryLastSeq = Math.max(primaryLastSeq, batch.getPrimaryLastSeq());
-        replication.replicaCommit(batch.getCommitSeq());
+        var last = batches.get(batches.size() - 1); // the newest: highest seqs and lease stamp
+        long commit = 0;
+        for (var b : batches) {
+            primaryLastSeq = Math.max(primaryLastSeq, b.getPrimaryLastSeq());
+            commit = Math.max(commit, b.getCommitSeq());
+        }
+        replication.replicaCommit(commit);
         trackLag();
-        trackCatchUp(batch.getCommitSeq());
-        ack(batch.getLeaseStamp());
+        trackCatchUp(commit);
+        ack(last.getLeaseStamp());
     }
 
     private void ack(long leaseStamp) {

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * its old session, so it counts once), each streaming log records from where that replica stands.
  * Acknowledgements move the commit point (the seq that at least minInSync-1 replicas have applied)
  * and renew the read lease (with the send time of the newest message they answer).
+ *
+ * <p>The thread that appended a write sends it on to replicas that are caught up (its records are
+ * still in the log's memory tail), so a write reaches its replicas without a hop through another
+ * thread; the sender thread does the rest: greetings, heartbeats, catching up from disk, streams
+ * that were full. One lock per session keeps its messages in order and one thread at a time on
+ * its stream.
  */
 final class PrimarySessions {
     private static final Logger LOG = LoggerFactory.getLogger(PrimarySessions.class);
@@ -44,6 +51,7 @@ final class PrimarySessions {
         return t;
     });
     private final AtomicBoolean wakeScheduled = new AtomicBoolean();
+    private final AtomicBoolean writtenScheduled = new AtomicBoolean(); // a writing event loop will pump
     private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
     // A replica silent this long (it answers every heartbeat) is gone or cut off: drop its session.
     private final long silenceNanos;
@@ -67,6 +75,8 @@ final class PrimarySessions {
         private volatile long caughtUpNanos;
         private volatile long heardNanos = System.nanoTime();
         private volatile boolean open;
+        private final ReentrantLock lock = new ReentrantLock(); // held while a thread sends on this stream
+        private final AtomicBoolean pumpWanted = new AtomicBoolean(); // set before trying the lock; its holder rechecks
 
         Session(ServerCallStreamObserver<PrimaryMessage> out) {
             this.out = out;
@@ -143,24 +153,35 @@ final class PrimarySessions {
         }
 
         private void complete() {
+            lock.lock();
             try {
                 out.onCompleted();
             } catch (RuntimeException ignored) {
                 // already closed
+            } finally {
+                lock.unlock();
             }
         }
 
         private void refuse(Status s) {
+            lock.lock();
             try {
                 out.onError(s.asRuntimeException());
             } catch (RuntimeException ignored) {
                 // already closed
+            } finally {
+                lock.unlock();
             }
         }
 
+        /**
+         * Closes the session now and tells the replica on the sender thread: a caller may hold the
+         * replication monitor, which a thread sending on this stream may be waiting for (a commit it
+         * completes runs callbacks), so it must not wait for the stream's lock.
+         */
         void abort(String why) {
-            refuse(Status.UNAVAILABLE.withDescription(replication.nodeId() + ": " + why));
             close(why);
+            sender.execute(() -> refuse(Status.UNAVAILABLE.withDescription(replication.nodeId() + ": " + why)));
         }
 
         void close(String why) {
@@ -175,30 +196,73 @@ final class PrimarySessions {
             return open && (acked >= log.lastSeq() || now - caughtUpNanos < TimeUnit.MILLISECONDS.toNanos(settings.lagMaxMs()));
         }
 
-        /** Sends records while the stream can take them; on the sender thread only. */
-        void pump() {
+        /**
+         * Sends what the log holds past nextSeq while the stream can take it, on the sender thread;
+         * a thread that finds another one sending leaves the work to it (it checks again after).
+         */
+        void pumpFromSender() {
+            do {
+                lock.lock();
+                try {
+                    pumpWanted.set(false);
+                    pump(false);
+                } finally {
+                    lock.unlock();
+                }
+            } while (pumpWanted.get() && open);
+        }
+
+        /**
+         * The writing thread's turn: sends records that are still in the log's memory tail; anything
+         * else (a read from disk) is left to the sender thread.
+         */
+        void pumpFromWriter() {
+            pumpWanted.set(true);
+            while (pumpWanted.get() && open && lock.tryLock()) {
+                boolean rest;
+                try {
+                    pumpWanted.set(false);
+                    rest = !pump(true);
+                } finally {
+                    lock.unlock();
+                }
+                if (rest) {
+                    wake();
+                    return;
+                }
+            }
+        }
+
+        /** Sends while it can; false when memoryOnly stopped it at records it would have to read from disk. */
+        private boolean pump(boolean memoryOnly) {
             while (open && out.isReady() && nextSeq <= log.lastSeq()) {
                 if (nextSeq < log.firstSeq()) {
+                    if (memoryOnly) return false;
                     send(PrimaryMessage.newBuilder().setSnapshotNeeded(
                             SnapshotNeeded.newBuilder().setLogStartSeq(log.firstSeq())).build());
                     complete();
                     close("fell behind the log start");
-                    return;
+                    return true;
                 }
-                var records = log.read(nextSeq, MAX_RECORDS, MAX_BYTES);
-                if (records.isEmpty()) return;
+                var records = memoryOnly ? log.readRecent(nextSeq, MAX_RECORDS, MAX_BYTES) : log.read(nextSeq, MAX_RECORDS, MAX_BYTES);
+                if (records == null) return false;
+                if (records.isEmpty()) return true;
                 send(PrimaryMessage.newBuilder().setRecords(RecordBatch.newBuilder().addAllRecords(records)
                         .setPrimaryLastSeq(log.lastSeq()).setCommitSeq(replication.commitSeq())
                         .setLeaseStamp(System.nanoTime())).build());
                 nextSeq = records.get(records.size() - 1).getSeq() + 1;
             }
+            return true;
         }
 
         void send(PrimaryMessage m) {
+            lock.lock();
             try {
                 out.onNext(m);
             } catch (RuntimeException e) {
-                close("send failed: " + e);
+                sender.execute(() -> close("send failed: " + e)); // not under the lock: see abort
+            } finally {
+                lock.unlock();
             }
         }
     }
@@ -214,12 +278,39 @@ final class PrimarySessions {
                 wakeScheduled.set(false);
                 for (Session s : sessions.keySet()) {
                     try {
-                        s.pump();
+                        s.pumpFromSender();
                     } catch (RuntimeException e) {
                         s.close("pump failed: " + e);
                     }
                 }
             });
+        }
+    }
+
+    /**
+     * A write was appended: the calling thread sends it to the replicas it can (see the class
+     * comment). On an event loop that is once the loop has run what else it read now, so the
+     * batches that arrived together leave in one message.
+     */
+    void written() {
+        var loop = io.netty.util.internal.ThreadExecutorMap.currentExecutor();
+        if (loop == null) {
+            pumpFromWriter();
+        } else if (writtenScheduled.compareAndSet(false, true)) {
+            loop.execute(() -> {
+                writtenScheduled.set(false);
+                pumpFromWriter();
+            });
+        }
+    }
+
+    private void pumpFromWriter() {
+        for (Session s : sessions.keySet()) {
+            try {
+                s.pumpFromWriter();
+            } catch (RuntimeException e) {
+                s.close("pump failed: " + e);
+            }
         }
     }
 

@@ -271,18 +271,8 @@ public final class ReplicationLog {
 
     /** Records from seq on, at most max of them or about maxBytes. */
     public List<LogRecord> read(long from, int max, long maxBytes) {
-        synchronized (this) {
-            if (!recent.isEmpty() && from >= recent.peekFirst().getSeq()) {
-                var out = new ArrayList<LogRecord>();
-                long bytes = 0;
-                for (int i = recent.indexOf(from); i < recent.size() && out.size() < max && bytes < maxBytes; i++) {
-                    var r = recent.get(i);
-                    out.add(r);
-                    bytes += r.getSerializedSize();
-                }
-                return out;
-            }
-        }
+        var recentOnes = readRecent(from, max, maxBytes);
+        if (recentOnes != null) return recentOnes;
         var out = new ArrayList<LogRecord>();
         long[] bytes = {0};
         store.scan(Space.LOG, seqKey(from), null, (k, v) -> {
@@ -294,6 +284,19 @@ public final class ReplicationLog {
             bytes[0] += v.length;
             return out.size() < max && bytes[0] < maxBytes;
         });
+        return out;
+    }
+
+    /** Like {@link #read}, from the in-memory tail only: null when from is older than the tail holds. */
+    public synchronized List<LogRecord> readRecent(long from, int max, long maxBytes) {
+        if (recent.isEmpty() || from < recent.peekFirst().getSeq()) return null;
+        var out = new ArrayList<LogRecord>();
+        long bytes = 0;
+        for (int i = recent.indexOf(from); i < recent.size() && out.size() < max && bytes < maxBytes; i++) {
+            var r = recent.get(i);
+            out.add(r);
+            bytes += r.getSerializedSize();
+        }
         return out;
     }
 

@@ -193,7 +193,7 @@ public final class ShardReplication implements AutoCloseable {
                         + "may not have been applied: " + e.getMessage());
             }
         }
-        sessions.wake();
+        sessions.written();
         if (settings.acksNeeded() == 0) advanceCommit(seq);
         return seq;
     }
