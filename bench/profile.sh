@@ -54,7 +54,7 @@ dev=$!
 for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/dev.log" 2>/dev/null && break; sleep 0.5; done
 grep -q 'cluster is up' "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
 echo "profile: warming up ..." >&2
-WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES=$SIZE PIPELINES="1 16" bench/warmup.sh $LIME_RESP "$work/lime"
+WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES=$SIZE PIPELINES="1 16" bench/warmup.sh $LIME_RESP "$work/lime" >/dev/null
 
 node_pid() { pgrep -f -- "--node.id=$1 " | head -1; }
 coord=$(node_pid coordinator)

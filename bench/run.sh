@@ -76,7 +76,11 @@ lime_start() { # name [dev args]: LimeDB dev (coordinator + shards) on LIME_RESP
   grep -q 'cluster is up' "$work/$name.log" || { cat "$work/$name.log"; echo "bench: LimeDB did not start" >&2; exit 1; }
   # The JVMs were just started: measure steady state, as for any JVM service (bench/warmup.sh).
   echo "bench: warming up LimeDB ($name: $WARMUP pipelined requests, then passes of every measured shape until the JIT has settled; not measured) ..." >&2
-  WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES="$SIZES" PIPELINES="$PIPELINES" bench/warmup.sh $LIME_RESP "$work/$name"
+  lime_passes=$(WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES="$SIZES" PIPELINES="$PIPELINES" bench/warmup.sh $LIME_RESP "$work/$name")
+}
+baseline_warm() { # port: the same warm-up traffic LimeDB got (the data it leaves decides what GETs find)
+  echo "bench: giving port $1 the same warm-up traffic ($WARMUP pipelined requests, $lime_passes passes) ..." >&2
+  PASSES=$lime_passes WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES="$SIZES" PIPELINES="$PIPELINES" bench/warmup.sh "$1" >/dev/null
 }
 lime_stop() { kill "$lime_pid" 2>/dev/null || true; wait "$lime_pid" 2>/dev/null || true; lime_pid=; }
 
@@ -141,6 +145,8 @@ for i in 1 2 3; do redis $((BACKEND_BASE + i)); done
 for port in $REDIS_PORT $((BACKEND_BASE + 1)) $((BACKEND_BASE + 2)) $((BACKEND_BASE + 3)); do wait_ping "$port"; done
 twemproxy
 lime_start lime --shards=3
+baseline_warm $TWEM_PORT
+baseline_warm $REDIS_PORT
 measure single limedb:$LIME_RESP twemproxy:$TWEM_PORT redis:$REDIS_PORT
 lime_stop
 { echo; echo "## 3 shards, no replication"; table single twemproxy redis; } | tee -a "$out"
@@ -153,6 +159,7 @@ if [ "${REPLICATION:-1}" = 1 ]; then
     for _ in $(seq 1 100); do redis-cli -p $((REPLICA_BASE + i)) info replication | grep -q 'master_link_status:up' && break; sleep 0.1; done
   done
   lime_start repl --shards=3 --replicas=3 --replication=sync
+  baseline_warm $TWEM_PORT
   measure replicated limedb:$LIME_RESP twemproxy:$TWEM_PORT
   { echo; echo "## replicated: LimeDB 3 shards x 3 members (sync, min-in-sync 2); twemproxy over 3 redis-servers with a replica each (async)"; table replicated twemproxy; } | tee -a "$out"
   if [ "${SHARD:-1}" = 1 ]; then lime_stop; fi

@@ -11,16 +11,23 @@
 # cluster's JVMs took less than JIT_SHARE percent of their CPU (at least MIN_PASSES, at most
 # MAX_PASSES passes). Each pass is printed on stderr.
 #
+# The warm-up writes data (random keys, both value sizes), and what a GET finds depends on it (a hit
+# returns a value, a miss does not). So a baseline measured next to LimeDB gets the same traffic:
+# PASSES=n runs exactly n passes at any server, without looking at the JIT.
+#
 # Usage: bench/warmup.sh PORT DATA_DIR   (the cluster's processes are those with DATA_DIR in their
 # command line: `limedb-node.jar dev --data-dir=DATA_DIR` and the nodes it starts)
+#        PASSES=n bench/warmup.sh PORT   (any Redis-protocol server: the same traffic, n passes)
+# Prints the number of passes run on stdout.
 # Knobs (environment): WARMUP (1000000), CLIENTS (50), KEYSPACE (1000000), SIZES ("100 1024"),
 # PIPELINES ("1 16"), PASS_REQUESTS (50000 per cell, 2x at pipeline > 1), JIT_SHARE (8), MIN_PASSES (2),
-# MAX_PASSES (10).
+# MAX_PASSES (10), PASSES (unset).
 set -euo pipefail
-port=${1:?usage: bench/warmup.sh PORT DATA_DIR} dir=${2:?usage: bench/warmup.sh PORT DATA_DIR}
+port=${1:?usage: bench/warmup.sh PORT DATA_DIR}
 WARMUP=${WARMUP:-1000000} CLIENTS=${CLIENTS:-50} KEYSPACE=${KEYSPACE:-1000000} SIZES=${SIZES:-"100 1024"}
 PIPELINES=${PIPELINES:-"1 16"} PASS_REQUESTS=${PASS_REQUESTS:-50000} JIT_SHARE=${JIT_SHARE:-8}
-MIN_PASSES=${MIN_PASSES:-2} MAX_PASSES=${MAX_PASSES:-10}
+MIN_PASSES=${MIN_PASSES:-2} MAX_PASSES=${MAX_PASSES:-10} PASSES=${PASSES:-}
+if [ -n "$PASSES" ]; then MIN_PASSES=$PASSES MAX_PASSES=$PASSES; dir=; else dir=${2:?usage: bench/warmup.sh PORT DATA_DIR}; fi
 
 pids() { pgrep -f -- "$dir" || true; }
 ticks() { # total CPU ticks of the cluster's processes, and of their JIT compiler threads
@@ -35,11 +42,11 @@ ticks() { # total CPU ticks of the cluster's processes, and of their JIT compile
   done
   echo "$all $jit"
 }
-[ -n "$(pids)" ] || { echo "warmup: no process with $dir in its command line" >&2; exit 1; }
+[ -z "$dir" ] || [ -n "$(pids)" ] || { echo "warmup: no process with $dir in its command line" >&2; exit 1; }
 
 redis-benchmark -p "$port" -t set,get -n "$WARMUP" -c "$CLIENTS" -d 100 -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
 for pass in $(seq 1 "$MAX_PASSES"); do
-  read -r a0 j0 < <(ticks)
+  a0=0 j0=0; [ -z "$dir" ] || read -r a0 j0 < <(ticks)
   figures=""
   for size in $SIZES; do
     for p in $PIPELINES; do
@@ -48,9 +55,14 @@ for pass in $(seq 1 "$MAX_PASSES"); do
         | awk -F, -v c="${size}B/P$p" 'NR > 1 {gsub(/"/, ""); s = s sprintf(" %s %.0fk", $1, $2 / 1000)} END {print c s ";"}')"
     done
   done
+  if [ -z "$dir" ]; then
+    echo "warmup: port $port: pass $pass of $PASSES;$figures" >&2
+    continue
+  fi
   read -r a1 j1 < <(ticks)
   share=$(( a1 > a0 ? 100 * (j1 - j0) / (a1 - a0) : 0 ))
   echo "warmup: pass $pass: JIT compilers took ${share}% of the cluster's CPU;$figures" >&2
-  if [ "$pass" -ge "$MIN_PASSES" ] && [ "$share" -lt "$JIT_SHARE" ]; then exit 0; fi
+  if [ "$pass" -ge "$MIN_PASSES" ] && [ "$share" -lt "$JIT_SHARE" ]; then echo "$pass"; exit 0; fi
 done
-echo "warmup: JIT compilers still above ${JIT_SHARE}% after $MAX_PASSES passes; measuring anyway" >&2
+[ -z "$dir" ] || echo "warmup: JIT compilers still above ${JIT_SHARE}% after $MAX_PASSES passes; measuring anyway" >&2
+echo "$MAX_PASSES"
