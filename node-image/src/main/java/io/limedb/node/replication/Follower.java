@@ -178,18 +178,22 @@ final class Follower {
 
     /** On the event loop: applies the held records in one write. */
     private void applyHeld() {
-        if (held.isEmpty()) return;
-        var batches = new ArrayList<>(held);
-        held.clear();
-        guarded(() -> apply(batches));
+        if (!held.isEmpty()) applyInOneWrite(takeHeld()).run();
     }
 
     /** On the event loop, before anything goes to our thread: the held records go first. */
     private void handOverHeld() {
-        if (held.isEmpty()) return;
-        var batches = new ArrayList<>(held);
+        if (!held.isEmpty()) onThreadInOrder(applyInOneWrite(takeHeld()));
+    }
+
+    private List<RecordBatch> takeHeld() {
+        var batches = List.copyOf(held);
         held.clear();
-        onThreadInOrder(() -> guarded(() -> apply(batches)));
+        return batches;
+    }
+
+    private Runnable applyInOneWrite(List<RecordBatch> batches) {
+        return () -> guarded(() -> apply(batches));
     }
 
     /** Runs a callback of the stream on our thread, counted so that later ones do not overtake it. */
