@@ -110,10 +110,47 @@ public final class ShardEngine {
                 results[i] = replyFull;
                 continue;
             }
-            if (op.getOpCase() == Op.OpCase.GET && answeredGet && reply >= budget) {
-                if (held == null) held = new HashSet<>();
-                held.add(op.getGet().getKey());
-                results[i] = replyFull;
+            if (op.getOpCase() == Op.OpCase.GET) {
+                writeGroup(group, mutations, results);
+                groupBytes = 0;
+                // This GET and those right after it are read together (one MultiGet, in order).
+                int end = i + 1;
+                while (end < ops.size() && ops.get(end).getOpCase() == Op.OpCase.GET) end++;
+                var keys = new ArrayList<byte[]>(end - i);
+                var at = new int[end - i];
+                for (int j = i; j < end; j++) {
+                    ByteString key = ops.get(j).getGet().getKey();
+                    if (held != null && held.contains(key)) {
+                        results[j] = replyFull;
+                        continue;
+                    }
+                    try {
+                        limits.checkKey(key.size());
+                    } catch (LimeException e) {
+                        results[j] = OpResult.newBuilder().setError(e.toProto()).build();
+                        continue;
+                    }
+                    at[keys.size()] = j;
+                    keys.add(StorageKeys.encode(key.toByteArray()));
+                }
+                var reads = new OrderedReads(keys);
+                for (int k = 0; k < keys.size(); k++) {
+                    int j = at[k];
+                    if (answeredGet && reply >= budget) { // not run: sent back to be sent again
+                        if (held == null) held = new HashSet<>();
+                        held.add(ops.get(j).getGet().getKey());
+                        results[j] = replyFull;
+                        continue;
+                    }
+                    try {
+                        results[j] = answer(reads.next());
+                    } catch (RuntimeException e) {
+                        results[j] = OpResult.newBuilder().setError(asLime(e).toProto()).build();
+                    }
+                    reply += results[j].getSerializedSize();
+                    answeredGet = true;
+                }
+                i = end - 1;
                 continue;
             }
             if (op.getOpCase() == Op.OpCase.PUT && op.getPut().getCondition() == PutCondition.ALWAYS) {
@@ -145,10 +182,6 @@ public final class ShardEngine {
             writeGroup(group, mutations, results);
             groupBytes = 0;
             results[i] = execute(op);
-            if (op.getOpCase() == Op.OpCase.GET) {
-                reply += results[i].getSerializedSize();
-                answeredGet = true;
-            }
         }
         writeGroup(group, mutations, results);
         return Arrays.asList(results);
@@ -164,6 +197,56 @@ public final class ShardEngine {
             case OP_NOT_SET -> ByteString.EMPTY;
         };
     }
+
+    /**
+     * Reads storage keys in order, many per RocksDB call ({@link KeyValueStore#getMany}: one JNI call
+     * and one lookup pass over the memtables and files for all of them), handing out one value at a
+     * time. Each key's ownership is checked after its read, as in {@link #read}: a key given away
+     * answers MOVED. A value too large to read in a batch is read alone, and the keys after it are
+     * read after it, so no key is read from older data than the one before it. Holds one batch of
+     * values at most, so a caller that stops early (reply budget) has not read far past it.
+     */
+    private final class OrderedReads {
+        private final List<byte[]> keys;
+        private final byte[][] batch;
+        private int index; // of the next key
+        private int pos;
+        private int count;
+
+        OrderedReads(List<byte[]> keys) {
+            this.keys = keys;
+            this.batch = new byte[keys.size()][];
+        }
+
+        /** The raw value of the next key (null: absent); throws what reading it ran into, and moves on. */
+        byte[] next() {
+            int k = index++;
+            if (pos == count) {
+                pos = 0;
+                count = 0;
+                int n = store.getMany(keys, k, batch);
+                if (n == 0) {
+                    batch[0] = store.get(keys.get(k));
+                    n = 1;
+                }
+                count = n;
+            }
+            byte[] raw = batch[pos++];
+            checkOwned(keys.get(k));
+            return raw;
+        }
+    }
+
+    /** A GET's answer from the raw value read for its storage key. */
+    private OpResult answer(byte[] raw) {
+        StoredValue v = raw == null ? null : StoredValue.decode(raw);
+        if (v == null || v.expiredAt(clockMs.getAsLong())) return GET_ABSENT;
+        // decode() made v.value() for this answer alone: wrapped, not copied again.
+        return OpResult.newBuilder().setGet(GetResponse.newBuilder().setFound(true)
+                .setValue(com.google.protobuf.UnsafeByteOperations.unsafeWrap(v.value()))).build();
+    }
+
+    private static final OpResult GET_ABSENT = OpResult.newBuilder().setGet(GetResponse.getDefaultInstance()).build();
 
     private static final OpResult APPLIED = OpResult.newBuilder().setPut(PutResponse.newBuilder().setApplied(true)).build();
 
@@ -210,7 +293,8 @@ public final class ShardEngine {
 
     /**
      * The values of the keys, in order. The answer is at most {@link Limits#replyBudgetBytes()} (or one
-     * value): past it the call fails with TOO_LARGE, naming the limit, having held at most one value more.
+     * value): past it the call fails with TOO_LARGE, naming the limit, having held at most one batch of
+     * values more (see {@link KeyValueStore#getMany}).
      */
     public List<GetResponse> multiGet(List<byte[]> keys) {
         limits.checkCount(keys.size());
@@ -224,8 +308,9 @@ public final class ShardEngine {
         long now = clockMs.getAsLong();
         long bytes = 0;
         var out = new ArrayList<GetResponse>(keys.size());
-        for (byte[] sk : storageKeys) { // one at a time: what is held stays within the budget plus one value
-            byte[] r = store.get(sk);
+        var reads = new OrderedReads(storageKeys); // what is held stays within the budget plus one batch of values
+        for (int i = 0; i < storageKeys.size(); i++) {
+            byte[] r = reads.next();
             StoredValue v = r == null ? null : StoredValue.decode(r);
             var answer = v == null || v.expiredAt(now) ? GetResponse.getDefaultInstance()
                     : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).build();

@@ -174,15 +174,72 @@ public final class RocksDbStore implements KeyValueStore {
         }
     }
 
+    /**
+     * A reading thread's buffers for {@link #getMany}: RocksDB's MultiGet copies each value into a
+     * slot of fixed size, so a batch read holds at most {@link #BATCH_KEYS} x {@link #SLOT_BYTES}
+     * whatever the values' sizes (a larger value is read alone, by the caller, through get()).
+     * One set per thread, reused: nothing allocated per read but the values returned.
+     */
+    private static final int BATCH_KEYS = 64;
+    private static final int SLOT_BYTES = 8 << 10;
+    private static final int KEY_AREA_BYTES = 64 << 10;
+
+    private static final class BatchBuffers {
+        final java.nio.ByteBuffer keyArea = java.nio.ByteBuffer.allocateDirect(KEY_AREA_BYTES);
+        final java.nio.ByteBuffer[] slots = new java.nio.ByteBuffer[BATCH_KEYS];
+        final List<java.nio.ByteBuffer> keys = new ArrayList<>(BATCH_KEYS);
+        final List<java.nio.ByteBuffer> values = new ArrayList<>(BATCH_KEYS);
+
+        BatchBuffers() {
+            var area = java.nio.ByteBuffer.allocateDirect(BATCH_KEYS * SLOT_BYTES);
+            for (int i = 0; i < BATCH_KEYS; i++) slots[i] = area.slice(i * SLOT_BYTES, SLOT_BYTES);
+        }
+    }
+
+    private static final ThreadLocal<BatchBuffers> BATCH_BUFFERS = ThreadLocal.withInitial(BatchBuffers::new);
+
+    /**
+     * One RocksDB MultiGet for up to {@link #BATCH_KEYS} keys: one JNI call, one view of the data, and
+     * RocksDB looks the keys up together (sorted, each memtable and file visited once for all of them),
+     * which cost ~40% less CPU per key than single Gets for batches of 40 (bench/README.md). Stops
+     * before a value larger than a slot, so the values returned are whole and read from one view.
+     */
     @Override
-    public List<byte[]> multiGet(List<byte[]> keys) {
+    public int getMany(List<byte[]> keys, int from, byte[][] into) {
+        var b = BATCH_BUFFERS.get();
+        b.keyArea.clear();
+        b.keys.clear();
+        b.values.clear();
+        for (int i = from; i < keys.size() && b.keys.size() < BATCH_KEYS; i++) {
+            byte[] k = keys.get(i);
+            if (k.length > b.keyArea.remaining()) break;
+            int at = b.keyArea.position();
+            b.keyArea.put(k);
+            b.keys.add(b.keyArea.slice(at, k.length));
+            b.values.add(b.slots[b.values.size()].clear());
+        }
+        if (b.keys.isEmpty()) return 0;
+        List<org.rocksdb.ByteBufferGetStatus> got;
         try {
-            var cfs = new ArrayList<ColumnFamilyHandle>(keys.size());
-            for (int i = 0; i < keys.size(); i++) cfs.add(cf(Space.DATA));
-            return db.multiGetAsList(readOptions, cfs, keys);
+            got = db.multiGetByteBuffers(readOptions, List.of(cf(Space.DATA)), b.keys, b.values);
         } catch (RocksDBException e) {
             throw fail("multiGet", e);
         }
+        for (int i = 0; i < got.size(); i++) {
+            var r = got.get(i);
+            switch (r.status.getCode()) {
+                case Ok -> {
+                    if (r.requiredSize > SLOT_BYTES) return i; // not whole: the caller reads it alone
+                    byte[] v = new byte[r.requiredSize];
+                    b.slots[i].get(0, v);
+                    into[i] = v;
+                }
+                case NotFound -> into[i] = null;
+                default -> throw new StorageException("RocksDB multiGet failed: " + r.status.getCodeString()
+                        + (r.status.getState() == null ? "" : ": " + r.status.getState()), null);
+            }
+        }
+        return got.size();
     }
 
     @Override

@@ -196,6 +196,32 @@ class ShardEngineTest {
     }
 
     @Test
+    void aBatchOfGetsIsReadTogetherInOrderWithLargeValuesWritesAndBadKeysAmongThem() {
+        var wide = new ShardEngine("shard-0", store, new Limits(16, 64 * 1024, 300), now::get);
+        for (int i = 0; i < 150; i++) wide.put(put("g" + i, i == 90 ? value(9, 40_000) : "v" + i, 0, PutCondition.ALWAYS));
+        wide.put(put("gone", "old", now.get() - 1, PutCondition.ALWAYS)); // expired
+        var ops = new ArrayList<Op>();
+        for (int i = 0; i < 150; i++) ops.add(getOp("g" + i));
+        ops.add(40, getOp("this-key-is-too-long"));
+        ops.add(41, getOp("absent"));
+        ops.add(42, getOp("gone"));
+        ops.add(100, Op.newBuilder().setPut(put("g120", "new", 0, PutCondition.ALWAYS)).build());
+
+        var results = wide.executeAll(ops);
+
+        assertThat(results).hasSize(154);
+        assertThat(results.get(40).getError().getCode()).isEqualTo("KEY_TOO_LARGE");
+        assertThat(results.get(41).getGet().getFound()).isFalse();
+        assertThat(results.get(42).getGet().getFound()).as("expired").isFalse();
+        assertThat(results.get(100).getPut().getApplied()).isTrue();
+        for (int i = 0; i < 150; i++) {
+            int at = i + (i >= 40 ? 3 : 0) + (i >= 97 ? 1 : 0);
+            String want = i == 90 ? value(9, 40_000) : i == 120 ? "new" : "v" + i;
+            assertThat(results.get(at).getGet().getValue().toStringUtf8()).as("g" + i).isEqualTo(want);
+        }
+    }
+
+    @Test
     void aBatchOfGetsPastTheReplyBudgetAnswersPartAndRefusesTheRestToBeSentAgain() {
         int budget = 12_000, size = 3000;
         var small = new ShardEngine("shard-0", store, new Limits(16, 4096, 100, budget), now::get);

@@ -31,8 +31,35 @@ class RocksDbStoreTest {
             store.write(List.of(Mutation.put(b("x"), b("1")), Mutation.put(b("y"), b("2")), Mutation.delete(b("x"))));
             assertThat(store.get(b("x"))).isNull();
             assertThat(store.get(b("y"))).isEqualTo(b("2"));
-            assertThat(store.multiGet(List.of(b("y"), b("nope")))).satisfiesExactly(
-                    v -> assertThat(v).isEqualTo(b("2")), v -> assertThat(v).isNull());
+            var into = new byte[2][];
+            assertThat(store.getMany(List.of(b("y"), b("nope")), 0, into)).isEqualTo(2);
+            assertThat(into[0]).isEqualTo(b("2"));
+            assertThat(into[1]).isNull();
+        }
+    }
+
+    @Test
+    void getManyReadsInBatchesAndStopsBeforeAValueTooLargeForOne() {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+            var keys = new java.util.ArrayList<byte[]>();
+            for (int i = 0; i < 100; i++) {
+                keys.add(b("k" + i));
+                store.put(b("k" + i), i == 70 ? new byte[100_000] : b("v" + i));
+            }
+            keys.add(b("absent"));
+            var into = new byte[keys.size()][];
+            // One batch holds 64 values.
+            assertThat(store.getMany(keys, 0, into)).isEqualTo(64);
+            assertThat(into[0]).isEqualTo(b("v0"));
+            assertThat(into[63]).isEqualTo(b("v63"));
+            // It stops before k70 (100 kB): what it returns is whole.
+            assertThat(store.getMany(keys, 64, into)).isEqualTo(6);
+            assertThat(into[5]).isEqualTo(b("v69"));
+            assertThat(store.getMany(keys, 70, into)).isZero();
+            assertThat(store.get(keys.get(70))).hasSize(100_000);
+            assertThat(store.getMany(keys, 71, into)).isEqualTo(30);
+            assertThat(into[28]).isEqualTo(b("v99"));
+            assertThat(into[29]).isNull();
         }
     }
 
