@@ -200,9 +200,11 @@ public final class RocksDbStore implements KeyValueStore {
 
     /**
      * One RocksDB MultiGet for up to {@link #BATCH_KEYS} keys: one JNI call, one view of the data, and
-     * RocksDB looks the keys up together (sorted, each memtable and file visited once for all of them),
-     * which cost ~40% less CPU per key than single Gets for batches of 40 (bench/README.md). Stops
-     * before a value larger than a slot, so the values returned are whole and read from one view.
+     * RocksDB looks the keys up together (sorted, each memtable and file visited once for all of them).
+     * In the shard's own process that took 6-27% less CPU per key than single Gets for batches of 5 to
+     * 40 (`make bench-reads`); in a dev cluster under redis-benchmark the difference did not show
+     * (bench/README.md, fourth round). Stops before a value larger than a slot, so the values
+     * returned are whole and read from one view.
      */
     @Override
     public int getMany(List<byte[]> keys, int from, byte[][] into) {
