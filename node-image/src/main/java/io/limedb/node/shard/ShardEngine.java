@@ -237,16 +237,19 @@ public final class ShardEngine {
         }
     }
 
-    /** A GET's answer from the raw value read for its storage key. */
+    /** A GET's answer in a batch, from the raw value read for its key. */
     private OpResult answer(byte[] raw) {
-        StoredValue v = raw == null ? null : StoredValue.decode(raw);
-        if (v == null || v.expiredAt(clockMs.getAsLong())) return GET_ABSENT;
-        // decode() made v.value() for this answer alone: wrapped, not copied again.
-        return OpResult.newBuilder().setGet(GetResponse.newBuilder().setFound(true)
-                .setValue(com.google.protobuf.UnsafeByteOperations.unsafeWrap(v.value()))).build();
+        return OpResult.newBuilder().setGet(found(raw, clockMs.getAsLong())).build();
     }
 
-    private static final OpResult GET_ABSENT = OpResult.newBuilder().setGet(GetResponse.getDefaultInstance()).build();
+    /** What a GET answers for the raw value read (null: absent), at nowMs. */
+    private static GetResponse found(byte[] raw, long nowMs) {
+        StoredValue v = raw == null ? null : StoredValue.decode(raw);
+        if (v == null || v.expiredAt(nowMs)) return GetResponse.getDefaultInstance();
+        // decode() made v.value() for this answer alone: wrapped, not copied again.
+        return GetResponse.newBuilder().setFound(true)
+                .setValue(com.google.protobuf.UnsafeByteOperations.unsafeWrap(v.value())).build();
+    }
 
     private static final OpResult APPLIED = OpResult.newBuilder().setPut(PutResponse.newBuilder().setApplied(true)).build();
 
@@ -310,10 +313,7 @@ public final class ShardEngine {
         var out = new ArrayList<GetResponse>(keys.size());
         var reads = new OrderedReads(storageKeys); // what is held stays within the budget plus one batch of values
         for (int i = 0; i < storageKeys.size(); i++) {
-            byte[] r = reads.next();
-            StoredValue v = r == null ? null : StoredValue.decode(r);
-            var answer = v == null || v.expiredAt(now) ? GetResponse.getDefaultInstance()
-                    : GetResponse.newBuilder().setFound(true).setValue(ByteString.copyFrom(v.value())).build();
+            var answer = found(reads.next(), now);
             bytes += answer.getSerializedSize() + 8;
             if (bytes > budget && !out.isEmpty()) {
                 throw new LimeException(ErrorCode.TOO_LARGE, "reply too large: the values of the first " + (out.size() + 1)
