@@ -98,6 +98,19 @@ public final class NodeConfig {
             Compression.LZ4, Compression.class, "shard only: RocksDB block compression (none, snappy, lz4, zstd)");
     public static final ConfigKey<Long> ROCKSDB_BLOCK_CACHE_MB = positiveLong("rocksdb.block.cache.mb", 128,
             "shard only: RocksDB block cache size in MiB");
+    public static final ConfigKey<Long> VALUE_CACHE_MB = new ConfigKey<>("value.cache.mb",
+            Runtime.getRuntime().maxMemory() / 4 >> 20,
+            "shard only: MiB of recent values (and keys found absent) kept on the Java heap in front of RocksDB; a GET "
+                    + "that finds its key there does not read RocksDB. Never older than RocksDB: a write replaces its "
+                    + "key's entry. 0 = off; default: a quarter of the heap (-Xmx)", s -> {
+                        long v = Long.parseLong(s);
+                        if (v < 0) throw new IllegalArgumentException("must be >= 0 (0 = off)");
+                        if (v << 20 > Runtime.getRuntime().maxMemory() * 3 / 4) {
+                            throw new IllegalArgumentException("must be at most three quarters of the heap ("
+                                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB here); raise -Xmx first");
+                        }
+                        return v;
+                    });
     public static final ConfigKey<Long> ROCKSDB_WRITE_BUFFER_MB = positiveLong("rocksdb.write.buffer.mb", 64,
             "shard only: RocksDB memtable memory of the data in MiB: 8 memtables of an eighth each (small enough "
                     + "to stay in the CPU caches), flushed 4 at a time");
@@ -132,7 +145,7 @@ public final class NodeConfig {
             TOPOLOGY_NAMESPACE, RING_VNODES, RPC_DEADLINE_MS, RETRY_BUDGET_MS, RPC_MAX_INFLIGHT,
             RPC_MAX_BATCH_OPS, RPC_MAX_BATCH_BYTES, RPC_MAX_QUEUED_BYTES, READ_FROM, MAX_KEY_BYTES, MAX_VALUE_BYTES,
             MAX_MULTI_KEYS, MAX_REPLY_BYTES, MAX_PIPELINE, MAX_RESP_PENDING_BYTES, MAX_RESP_COMMAND_BYTES, ROCKSDB_COMPRESSION,
-            ROCKSDB_BLOCK_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
+            ROCKSDB_BLOCK_CACHE_MB, VALUE_CACHE_MB, ROCKSDB_WRITE_BUFFER_MB, ROCKSDB_SYNC, REPLICATION_MODE, MIN_IN_SYNC, ACK_TIMEOUT_MS,
             LAG_MAX_MS, LEASE_MS, LOG_RETAIN, PRESTOP_WAIT_MS, PARENT_PID);
 
     private final Map<String, Object> values = new HashMap<>();

@@ -110,6 +110,16 @@ public final class NodeMetrics {
             Gauge.builder("limedb." + p.replace('-', '_'), store, s -> safeProperty(s, p))
                     .description("RocksDB property " + p).register(registry);
         }
+        String[][] cache = {{"entries", "entries in the value cache (values and keys known absent)"},
+                {"bytes", "bytes held by the value cache, as weighed (bytes of keys and values plus a fixed cost per entry)"},
+                {"hits", "reads answered by the value cache"}, {"misses", "reads the value cache sent to RocksDB"}};
+        for (int i = 0; i < cache.length; i++) {
+            int at = i;
+            Gauge.builder("limedb.value.cache." + cache[i][0], store, s -> {
+                long[] f = s.valueCacheFigures();
+                return f == null ? Double.NaN : f[at];
+            }).description(cache[i][1]).register(registry);
+        }
     }
 
     private static double safeProperty(RocksDbStore s, String p) {

@@ -32,9 +32,15 @@ import org.rocksdb.WriteOptions;
 public final class RocksDbStore implements KeyValueStore {
 
     /** Tunables of the engine; see the matching keys in NodeConfig. */
-    public record Settings(Compression compression, long blockCacheBytes, long writeBufferBytes, boolean syncWrites) {
+    public record Settings(Compression compression, long blockCacheBytes, long writeBufferBytes, boolean syncWrites,
+            long valueCacheBytes) {
         public static Settings defaults() {
-            return new Settings(Compression.LZ4, 128L << 20, 64L << 20, false);
+            return new Settings(Compression.LZ4, 128L << 20, 64L << 20, false, 64L << 20);
+        }
+
+        /** These settings with a value cache of this size (0: none). */
+        public Settings withValueCache(long bytes) {
+            return new Settings(compression, blockCacheBytes, writeBufferBytes, syncWrites, bytes);
         }
     }
 
@@ -63,6 +69,8 @@ public final class RocksDbStore implements KeyValueStore {
     /** How many memtables the data's write buffer is split into (see the data column family's options). */
     static final int DATA_MEMTABLES = 8;
     private final RocksDB db;
+    /** Recent values of the data in memory, in front of RocksDB; null when off. */
+    private final ValueCache values;
     private final List<ColumnFamilyHandle> handles = new ArrayList<>();
     private final ColumnFamilyHandle[] spaces = new ColumnFamilyHandle[Space.values().length];
 
@@ -125,6 +133,7 @@ public final class RocksDbStore implements KeyValueStore {
                 new ColumnFamilyDescriptor("meta".getBytes(java.nio.charset.StandardCharsets.US_ASCII), smallCfOptions));
         db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         for (int i = 0; i < spaces.length; i++) spaces[i] = handles.get(i);
+        values = s.valueCacheBytes() > 0 ? new ValueCache(s.valueCacheBytes()) : null;
     }
 
     private ColumnFamilyHandle cf(Space space) {
@@ -167,6 +176,16 @@ public final class RocksDbStore implements KeyValueStore {
 
     @Override
     public byte[] get(Space space, byte[] key) {
+        if (space != Space.DATA || values == null) return dbGet(space, key);
+        byte[] cached = values.lookup(key);
+        if (cached != null) return cached == ValueCache.ABSENT ? null : cached;
+        long stamp = values.stamp(key);
+        byte[] raw = dbGet(space, key);
+        values.fill(key, stamp, raw);
+        return raw;
+    }
+
+    private byte[] dbGet(Space space, byte[] key) {
         try {
             return db.get(cf(space), readOptions, key);
         } catch (RocksDBException e) {
@@ -187,6 +206,7 @@ public final class RocksDbStore implements KeyValueStore {
     private static final class BatchBuffers {
         final java.nio.ByteBuffer keyArea = java.nio.ByteBuffer.allocateDirect(KEY_AREA_BYTES);
         final java.nio.ByteBuffer[] slots = new java.nio.ByteBuffer[BATCH_KEYS];
+        final long[] stamps = new long[BATCH_KEYS]; // of the value cache, taken before the read
         final List<java.nio.ByteBuffer> keys = new ArrayList<>(BATCH_KEYS);
         final List<java.nio.ByteBuffer> values = new ArrayList<>(BATCH_KEYS);
 
@@ -205,9 +225,22 @@ public final class RocksDbStore implements KeyValueStore {
      * 40 (`make bench-reads`); in a dev cluster under redis-benchmark the difference did not show
      * (bench/README.md, fourth round). Stops before a value larger than a slot, so the values
      * returned are whole and read from one view.
+     *
+     * <p>With the value cache: the keys it holds, from the first on, are answered from it; the first
+     * key it does not hold starts a MultiGet, whose answers are cached. Either way the keys are read
+     * in order, each no earlier than the one before it.
      */
     @Override
     public int getMany(List<byte[]> keys, int from, byte[][] into) {
+        if (values != null) {
+            int hits = 0;
+            for (int i = from; i < keys.size(); i++, hits++) {
+                byte[] cached = values.lookup(keys.get(i));
+                if (cached == null) break;
+                into[hits] = cached == ValueCache.ABSENT ? null : cached;
+            }
+            if (hits > 0) return hits;
+        }
         var b = BATCH_BUFFERS.get();
         b.keyArea.clear();
         b.keys.clear();
@@ -218,6 +251,7 @@ public final class RocksDbStore implements KeyValueStore {
             int at = b.keyArea.position();
             b.keyArea.put(k);
             b.keys.add(b.keyArea.slice(at, k.length));
+            if (values != null) b.stamps[b.values.size()] = values.stamp(k);
             b.values.add(b.slots[b.values.size()].clear());
         }
         if (b.keys.isEmpty()) return 0;
@@ -235,8 +269,12 @@ public final class RocksDbStore implements KeyValueStore {
                     byte[] v = new byte[r.requiredSize];
                     b.slots[i].get(0, v);
                     into[i] = v;
+                    if (values != null) values.fill(keys.get(from + i), b.stamps[i], v);
                 }
-                case NotFound -> into[i] = null;
+                case NotFound -> {
+                    into[i] = null;
+                    if (values != null) values.fill(keys.get(from + i), b.stamps[i], null);
+                }
                 default -> throw new StorageException("RocksDB multiGet failed: " + r.status.getCodeString()
                         + (r.status.getState() == null ? "" : ": " + r.status.getState()), null);
             }
@@ -246,20 +284,12 @@ public final class RocksDbStore implements KeyValueStore {
 
     @Override
     public void put(byte[] key, byte[] value) {
-        try {
-            db.put(writeOptions, key, value);
-        } catch (RocksDBException e) {
-            throw fail("put", e);
-        }
+        write(List.of(Mutation.put(key, value)), false);
     }
 
     @Override
     public void delete(byte[] key) {
-        try {
-            db.delete(writeOptions, key);
-        } catch (RocksDBException e) {
-            throw fail("delete", e);
-        }
+        write(List.of(Mutation.delete(key)), false);
     }
 
     @Override
@@ -267,8 +297,26 @@ public final class RocksDbStore implements KeyValueStore {
         write(batch, false);
     }
 
+    /**
+     * With the value cache, each data key written leaves the cache before the write and comes back
+     * with its new value after it (a range delete empties the cache): see {@link ValueCache}. The
+     * values written are kept as they are, not copied: callers do not change them afterwards.
+     */
     @Override
     public void write(List<Mutation> batch, boolean sync) {
+        long[] tokens = null;
+        boolean all = false;
+        if (values != null) {
+            tokens = new long[batch.size()];
+            for (int i = 0; i < batch.size(); i++) {
+                Mutation m = batch.get(i);
+                if (m.space() != Space.DATA) continue;
+                if (m.range()) all = true;
+                else tokens[i] = values.beginWrite(m.key());
+            }
+            if (all) values.beginWriteAll();
+        }
+        boolean written = false;
         try (var wb = new WriteBatch()) {
             for (Mutation m : batch) {
                 if (m.range()) deleteRange(wb, m);
@@ -276,8 +324,17 @@ public final class RocksDbStore implements KeyValueStore {
                 else wb.put(cf(m.space()), m.key(), m.value());
             }
             db.write(sync ? syncWriteOptions : writeOptions, wb);
+            written = true;
         } catch (RocksDBException e) {
             throw fail("write batch", e);
+        } finally {
+            if (values != null) {
+                for (int i = 0; i < batch.size(); i++) {
+                    Mutation m = batch.get(i);
+                    if (m.space() == Space.DATA && !m.range()) values.endWrite(m.key(), tokens[i], m.value(), written);
+                }
+                if (all) values.endWriteAll();
+            }
         }
     }
 
@@ -347,6 +404,16 @@ public final class RocksDbStore implements KeyValueStore {
 
     @Override
     public void deleteRange(Space space, byte[] fromInclusive, byte[] toExclusive) {
+        boolean data = space == Space.DATA && values != null;
+        if (data) values.beginWriteAll();
+        try {
+            dbDeleteRange(space, fromInclusive, toExclusive);
+        } finally {
+            if (data) values.endWriteAll();
+        }
+    }
+
+    private void dbDeleteRange(Space space, byte[] fromInclusive, byte[] toExclusive) {
         var h = cf(space);
         try {
             byte[] from = fromInclusive == null ? new byte[0] : fromInclusive;
@@ -398,6 +465,11 @@ public final class RocksDbStore implements KeyValueStore {
         return stalled;
     }
 
+    /** The value cache's entries, bytes, hits and misses; null when it is off. */
+    public long[] valueCacheFigures() {
+        return values == null ? null : values.figures();
+    }
+
     public long longProperty(String name) {
         try {
             return db.getLongProperty(cf(Space.DATA), name);
@@ -415,6 +487,14 @@ public final class RocksDbStore implements KeyValueStore {
             } catch (RocksDBException e) {
                 out.put(p, "unavailable: " + e.getMessage());
             }
+        }
+        if (values != null) {
+            long[] f = values.figures();
+            out.put("value-cache.capacity-bytes", Long.toString(values.maxBytes()));
+            out.put("value-cache.entries", Long.toString(f[0]));
+            out.put("value-cache.bytes", Long.toString(f[1]));
+            out.put("value-cache.hits", Long.toString(f[2]));
+            out.put("value-cache.misses", Long.toString(f[3]));
         }
         for (var t : List.of(TickerType.BYTES_WRITTEN, TickerType.BYTES_READ, TickerType.BLOCK_CACHE_HIT,
                 TickerType.BLOCK_CACHE_MISS, TickerType.STALL_MICROS, TickerType.COMPACT_WRITE_BYTES)) {

@@ -21,9 +21,12 @@ class RocksDbStoreTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** RocksDB alone: what the value cache stands in front of. */
+    private static final RocksDbStore.Settings UNCACHED = RocksDbStore.Settings.defaults().withValueCache(0);
+
     @Test
     void putGetDeleteAndBatch() {
-        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+        try (var store = RocksDbStore.open(dir, UNCACHED)) {
             store.put(b("a"), b("1"));
             assertThat(store.get(b("a"))).isEqualTo(b("1"));
             store.delete(b("a"));
@@ -40,7 +43,7 @@ class RocksDbStoreTest {
 
     @Test
     void getManyReadsInBatchesAndStopsBeforeAValueTooLargeForOne() {
-        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+        try (var store = RocksDbStore.open(dir, UNCACHED)) {
             var keys = new java.util.ArrayList<byte[]>();
             for (int i = 0; i < 100; i++) {
                 keys.add(b("k" + i));
@@ -127,5 +130,113 @@ class RocksDbStoreTest {
         assertThat(ttl.expireAtMs()).isEqualTo(1234);
         assertThat(ttl.expiredAt(1233)).isFalse();
         assertThat(ttl.expiredAt(1234)).isTrue();
+    }
+
+    @Test
+    void withTheValueCacheEveryReadAnswersWhatRocksDbHolds() {
+        // A cache far smaller than the data, so that entries are evicted and read back; the same
+        // operations on a map tell what every read must answer.
+        var settings = RocksDbStore.Settings.defaults().withValueCache(16 << 10);
+        var model = new java.util.TreeMap<String, byte[]>();
+        var rnd = new java.util.Random(7);
+        try (var store = RocksDbStore.open(dir, settings)) {
+            for (int step = 0; step < 20_000; step++) {
+                String k = "k" + rnd.nextInt(500);
+                switch (rnd.nextInt(10)) {
+                    case 0, 1 -> {
+                        byte[] v = b("v" + step);
+                        store.put(b(k), v);
+                        model.put(k, v);
+                    }
+                    case 2 -> {
+                        store.delete(b(k));
+                        model.remove(k);
+                    }
+                    case 3 -> { // a batch writing the same key twice: the last one counts
+                        String k2 = "k" + rnd.nextInt(500);
+                        store.write(List.of(Mutation.put(b(k), b("a" + step)), Mutation.put(b(k2), b("b" + step)),
+                                Mutation.put(b(k), b("c" + step))));
+                        model.put(k2, b("b" + step));
+                        model.put(k, b("c" + step));
+                    }
+                    case 4 -> {
+                        if (rnd.nextInt(200) == 0) { // rarely: a range delete, which empties the cache
+                            store.deleteRange(b("k1"), b("k3"));
+                            model.subMap("k1", "k3").clear();
+                        }
+                    }
+                    case 5, 6 -> {
+                        var keys = new ArrayList<byte[]>();
+                        for (int j = 0; j < 1 + rnd.nextInt(80); j++) keys.add(b("k" + rnd.nextInt(500)));
+                        var into = new byte[keys.size()][];
+                        for (int from = 0; from < keys.size(); ) {
+                            int n = store.getMany(keys, from, into);
+                            assertThat(n).isPositive();
+                            for (int j = 0; j < n; j++) {
+                                String key = new String(keys.get(from + j), StandardCharsets.UTF_8);
+                                assertThat(into[j]).as("%s at step %d", key, step).isEqualTo(model.get(key));
+                            }
+                            from += n;
+                        }
+                    }
+                    default -> assertThat(store.get(b(k))).as("%s at step %d", k, step).isEqualTo(model.get(k));
+                }
+            }
+            long[] f = store.valueCacheFigures(); // entries, bytes, hits, misses
+            assertThat(f[2]).as("hits").isGreaterThan(1_000);
+            assertThat(f[3]).as("misses").isGreaterThan(1_000);
+            assertThat(f[1]).as("bytes held").isLessThanOrEqualTo(16 << 10);
+            assertThat(store.properties()).containsKeys("value-cache.hits", "value-cache.entries");
+        }
+    }
+
+    /**
+     * Readers race a writer over a few keys whose values only grow. A read that starts after a write
+     * returned must see that write or a later one, whether it hits the cache, misses it, or fills it
+     * while the writer overwrites the key: a cache that kept a value read before a write would
+     * answer an older one here.
+     */
+    @Test
+    void aReadAfterAWriteReturnedNeverSeesAnOlderValueThroughTheCache() throws Exception {
+        int keys = 4;
+        var acked = new java.util.concurrent.atomic.AtomicLongArray(keys);
+        var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        var failures = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults().withValueCache(1 << 20))) {
+            for (int k = 0; k < keys; k++) store.put(b("key" + k), b("0"));
+            var readers = new ArrayList<Thread>();
+            for (int r = 0; r < 3; r++) {
+                int seed = r;
+                readers.add(Thread.ofPlatform().start(() -> {
+                    var rnd = new java.util.Random(seed);
+                    var all = new ArrayList<byte[]>();
+                    for (int k = 0; k < keys; k++) all.add(b("key" + k));
+                    var into = new byte[keys][];
+                    while (!stop.get() && failures.isEmpty()) {
+                        int k = rnd.nextInt(keys);
+                        long floor = acked.get(k);
+                        long seen;
+                        if (rnd.nextBoolean()) {
+                            seen = Long.parseLong(new String(store.get(all.get(k)), StandardCharsets.UTF_8));
+                        } else {
+                            int n = store.getMany(all, k, into);
+                            seen = Long.parseLong(new String(into[0], StandardCharsets.UTF_8));
+                            assertThat(n).isPositive();
+                        }
+                        if (seen < floor) failures.add("key" + k + ": read " + seen + " after " + floor + " was written");
+                    }
+                }));
+            }
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+            for (long v = 1; System.nanoTime() < deadline && failures.isEmpty(); v++) {
+                int k = (int) (v % keys);
+                store.put(b("key" + k), b(Long.toString(v)));
+                acked.set(k, v);
+            }
+            stop.set(true);
+            for (var t : readers) t.join();
+            assertThat(failures).isEmpty();
+            assertThat(store.valueCacheFigures()[2]).as("hits").isPositive();
+        }
     }
 }
