@@ -99,16 +99,13 @@ public final class NodeConfig {
     public static final ConfigKey<Long> ROCKSDB_BLOCK_CACHE_MB = positiveLong("rocksdb.block.cache.mb", 128,
             "shard only: RocksDB block cache size in MiB");
     public static final ConfigKey<Long> VALUE_CACHE_MB = new ConfigKey<>("value.cache.mb",
-            Runtime.getRuntime().maxMemory() / 4 >> 20,
-            "shard only: MiB of recent values (and keys found absent) kept on the Java heap in front of RocksDB; a GET "
-                    + "that finds its key there does not read RocksDB. Never older than RocksDB: a write replaces its "
-                    + "key's entry. 0 = off; default: a quarter of the heap (-Xmx)", s -> {
+            Math.min(128, Runtime.getRuntime().maxMemory() / 4 >> 20),
+            "shard only: MiB of native memory (outside the heap, within -XX:MaxDirectMemorySize) for recent values "
+                    + "and keys found absent, in front of RocksDB: a GET that finds its key there does not read RocksDB. "
+                    + "Never older than RocksDB: a write replaces its key's entry. Oldest dropped first. 0 = off, at "
+                    + "most 2047; default: 128, or a quarter of the heap when that is less", s -> {
                         long v = Long.parseLong(s);
-                        if (v < 0) throw new IllegalArgumentException("must be >= 0 (0 = off)");
-                        if (v << 20 > Runtime.getRuntime().maxMemory() * 3 / 4) {
-                            throw new IllegalArgumentException("must be at most three quarters of the heap ("
-                                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB here); raise -Xmx first");
-                        }
+                        if (v < 0 || v > 2047) throw new IllegalArgumentException("must be 0 (off) to 2047");
                         return v;
                     });
     public static final ConfigKey<Long> ROCKSDB_WRITE_BUFFER_MB = positiveLong("rocksdb.write.buffer.mb", 64,

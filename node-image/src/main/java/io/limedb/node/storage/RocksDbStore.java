@@ -177,12 +177,14 @@ public final class RocksDbStore implements KeyValueStore {
     @Override
     public byte[] get(Space space, byte[] key) {
         if (space != Space.DATA || values == null) return dbGet(space, key);
-        byte[] cached = values.lookup(key);
-        if (cached != null) return cached == ValueCache.ABSENT ? null : cached;
-        long stamp = values.stamp(key);
-        byte[] raw = dbGet(space, key);
-        values.fill(key, stamp, raw);
-        return raw;
+        var one = List.of(key);
+        var got = new byte[1][];
+        if (values.lookup(one, 0, got) == 1) return got[0] == ValueCache.ABSENT ? null : got[0];
+        var stamp = new long[1];
+        values.missing(one, 0, 1, stamp);
+        got[0] = dbGet(space, key);
+        values.fill(one, 0, 1, stamp, got);
+        return got[0];
     }
 
     private byte[] dbGet(Space space, byte[] key) {
@@ -226,32 +228,31 @@ public final class RocksDbStore implements KeyValueStore {
      * (bench/README.md, fourth round). Stops before a value larger than a slot, so the values
      * returned are whole and read from one view.
      *
-     * <p>With the value cache: the keys it holds, from the first on, are answered from it; the first
-     * key it does not hold starts a MultiGet, whose answers are cached. Either way the keys are read
-     * in order, each no earlier than the one before it.
+     * <p>With the value cache: a run of keys it holds is answered from it; a run of keys it does not
+     * hold is one MultiGet, whose answers it keeps. Either way the keys are read in order, each no
+     * earlier than the one before it.
      */
     @Override
     public int getMany(List<byte[]> keys, int from, byte[][] into) {
-        if (values != null) {
-            int hits = 0;
-            for (int i = from; i < keys.size(); i++, hits++) {
-                byte[] cached = values.lookup(keys.get(i));
-                if (cached == null) break;
-                into[hits] = cached == ValueCache.ABSENT ? null : cached;
-            }
-            if (hits > 0) return hits;
-        }
         var b = BATCH_BUFFERS.get();
+        int run = BATCH_KEYS;
+        if (values != null) {
+            int hits = values.lookup(keys, from, into);
+            if (hits > 0) {
+                for (int i = 0; i < hits; i++) if (into[i] == ValueCache.ABSENT) into[i] = null;
+                return hits;
+            }
+            run = values.missing(keys, from, BATCH_KEYS, b.stamps); // the keys read below, and what the cache was before
+        }
         b.keyArea.clear();
         b.keys.clear();
         b.values.clear();
-        for (int i = from; i < keys.size() && b.keys.size() < BATCH_KEYS; i++) {
+        for (int i = from; i < keys.size() && b.keys.size() < run; i++) {
             byte[] k = keys.get(i);
             if (k.length > b.keyArea.remaining()) break;
             int at = b.keyArea.position();
             b.keyArea.put(k);
             b.keys.add(b.keyArea.slice(at, k.length));
-            if (values != null) b.stamps[b.values.size()] = values.stamp(k);
             b.values.add(b.slots[b.values.size()].clear());
         }
         if (b.keys.isEmpty()) return 0;
@@ -261,25 +262,27 @@ public final class RocksDbStore implements KeyValueStore {
         } catch (RocksDBException e) {
             throw fail("multiGet", e);
         }
+        int read = got.size();
+        scan:
         for (int i = 0; i < got.size(); i++) {
             var r = got.get(i);
             switch (r.status.getCode()) {
                 case Ok -> {
-                    if (r.requiredSize > SLOT_BYTES) return i; // not whole: the caller reads it alone
+                    if (r.requiredSize > SLOT_BYTES) { // not whole: the caller reads it alone
+                        read = i;
+                        break scan;
+                    }
                     byte[] v = new byte[r.requiredSize];
                     b.slots[i].get(0, v);
                     into[i] = v;
-                    if (values != null) values.fill(keys.get(from + i), b.stamps[i], v);
                 }
-                case NotFound -> {
-                    into[i] = null;
-                    if (values != null) values.fill(keys.get(from + i), b.stamps[i], null);
-                }
+                case NotFound -> into[i] = null;
                 default -> throw new StorageException("RocksDB multiGet failed: " + r.status.getCodeString()
                         + (r.status.getState() == null ? "" : ": " + r.status.getState()), null);
             }
         }
-        return got.size();
+        if (values != null) values.fill(keys, from, read, b.stamps, into);
+        return read;
     }
 
     @Override
@@ -299,24 +302,37 @@ public final class RocksDbStore implements KeyValueStore {
 
     /**
      * With the value cache, each data key written leaves the cache before the write and comes back
-     * with its new value after it (a range delete empties the cache): see {@link ValueCache}. The
-     * values written are kept as they are, not copied: callers do not change them afterwards.
+     * with its new value after it (a range delete empties the cache): see {@link ValueCache}.
      */
     @Override
     public void write(List<Mutation> batch, boolean sync) {
-        long[] tokens = null;
-        boolean all = false;
-        if (values != null) {
-            tokens = new long[batch.size()];
-            for (int i = 0; i < batch.size(); i++) {
-                Mutation m = batch.get(i);
-                if (m.space() != Space.DATA) continue;
-                if (m.range()) all = true;
-                else tokens[i] = values.beginWrite(m.key());
-            }
-            if (all) values.beginWriteAll();
+        if (values == null) {
+            dbWrite(batch, sync);
+            return;
         }
-        boolean written = false;
+        var keys = new ArrayList<byte[]>(batch.size());
+        var written = new ArrayList<byte[]>(batch.size());
+        var cached = new boolean[batch.size()];
+        boolean all = false;
+        for (int i = 0; i < batch.size(); i++) {
+            Mutation m = batch.get(i);
+            keys.add(m.key());
+            written.add(m.value());
+            if (m.space() != Space.DATA) continue;
+            if (m.range()) all = true;
+            else cached[i] = true;
+        }
+        long[] tokens = values.beginWrite(keys, cached, all);
+        boolean done = false;
+        try {
+            dbWrite(batch, sync);
+            done = true;
+        } finally {
+            values.endWrite(keys, written, cached, all, tokens, done);
+        }
+    }
+
+    private void dbWrite(List<Mutation> batch, boolean sync) {
         try (var wb = new WriteBatch()) {
             for (Mutation m : batch) {
                 if (m.range()) deleteRange(wb, m);
@@ -324,17 +340,8 @@ public final class RocksDbStore implements KeyValueStore {
                 else wb.put(cf(m.space()), m.key(), m.value());
             }
             db.write(sync ? syncWriteOptions : writeOptions, wb);
-            written = true;
         } catch (RocksDBException e) {
             throw fail("write batch", e);
-        } finally {
-            if (values != null) {
-                for (int i = 0; i < batch.size(); i++) {
-                    Mutation m = batch.get(i);
-                    if (m.space() == Space.DATA && !m.range()) values.endWrite(m.key(), tokens[i], m.value(), written);
-                }
-                if (all) values.endWriteAll();
-            }
         }
     }
 
@@ -404,12 +411,17 @@ public final class RocksDbStore implements KeyValueStore {
 
     @Override
     public void deleteRange(Space space, byte[] fromInclusive, byte[] toExclusive) {
-        boolean data = space == Space.DATA && values != null;
-        if (data) values.beginWriteAll();
+        if (space != Space.DATA || values == null) {
+            dbDeleteRange(space, fromInclusive, toExclusive);
+            return;
+        }
+        long[] tokens = values.beginWrite(List.of(), new boolean[0], true);
+        boolean done = false;
         try {
             dbDeleteRange(space, fromInclusive, toExclusive);
+            done = true;
         } finally {
-            if (data) values.endWriteAll();
+            values.endWrite(List.of(), List.of(), new boolean[0], true, tokens, done);
         }
     }
 

@@ -1,156 +1,344 @@
 package io.limedb.node.storage;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The data keyspace's recent values, in memory in front of RocksDB: a read that finds its key here
- * does not call into RocksDB at all (a point lookup there was 64-83% of a shard's CPU under GETs,
- * bench/README.md). Bounded by bytes (Caffeine, W-TinyLFU eviction); it also remembers keys found
- * absent.
+ * does not call into RocksDB (a point lookup there was 64-83% of a shard's CPU under GETs,
+ * bench/README.md). It also remembers keys found absent.
  *
- * <p>It never answers with a value older than RocksDB's. The store calls {@link #beginWrite} for
- * each key before writing it to RocksDB and {@link #endWrite} after: the first drops the key's entry,
- * so while the write is in flight a read goes to RocksDB, and the second puts the written value in.
- * A read that missed fills its key only if no write of the key's stripe started or was in flight
- * since just before it read RocksDB ({@link #stamp}, {@link #fill}), so a value read before a write
- * can never land after it. Stripes are guarded by their own monitors; hits take no lock.
+ * <p><b>Layout.</b> Entries are records appended to a ring of native memory, [key length, value
+ * length (-1: absent), key, value], and found through an open-addressing table of longs (linear
+ * probing; each slot holds a record's offset and 32 bits of its key's hash). The oldest records are
+ * dropped to make room (first in, first out). Neither part holds Java objects per entry: on the Java
+ * heap, an earlier version with an object map made every young collection scan the cache (2 us of
+ * a shard's CPU per SET, bench/README.md), and its per-entry bookkeeping cost more than it saved.
+ *
+ * <p><b>Never older than RocksDB.</b> The store calls {@link #beginWrite} for each key before writing
+ * it to RocksDB and {@link #endWrite} after: the first drops the key's entry, so while the write is
+ * in flight a read goes to RocksDB, and the second puts the written value in. A read that missed
+ * fills its key only if no write of the key's stripe started or was in flight since just before it
+ * read RocksDB ({@link #stamp}, {@link #fill}), so a value read before a write can never land after
+ * it. One lock guards it all, taken once per batch of keys.
  */
 final class ValueCache {
-    /** A key known absent. Stored values are never empty (their encoding has a header). */
+    /** What a lookup answers for a key known absent. */
     static final byte[] ABSENT = new byte[0];
-    /** Java's cost of an entry besides its bytes (the key object, two arrays' headers, Caffeine's node). */
-    static final int ENTRY_OVERHEAD = 112;
-    private static final int STRIPES = 1 << 14;
+    private static final int HEADER = 8;
+    private static final int PAD = -1;       // a record's key length: the rest of the ring up to its end is unused
+    private static final int NO_VALUE = -1;  // a record's value length: the key is absent
+    private static final int STRIPES = 1 << 12;
+    /** Bytes of ring per slot of the table: records of 64 bytes on average fill the table to half. */
+    private static final int BYTES_PER_SLOT = 32;
+    static final int MAX_LOAD_PERCENT = 70;
 
-    private final Cache<Key, byte[]> values;
-    private final long maxBytes;
-    private final Object[] locks = new Object[STRIPES];
-    private final long[] versions = new long[STRIPES]; // guarded by locks[i]: changes at every write's start and end
-    private final int[] writing = new int[STRIPES];    // guarded by locks[i]: writes in flight
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ByteBuffer ring;
+    private final int capacity;
+    private final long[] slots; // 0: empty; else (offset + 1) << 32 | 32 bits of the key's hash
+    private final int mask;
+    private final int maxEntries;
+    private long head; // where the next record goes (counts bytes ever appended; the offset is head % capacity)
+    private long tail; // the oldest record kept
+    private int entries;
+    private long hits, misses;
+    private final long[] versions = new long[STRIPES]; // changes at every write's start and end
+    private final int[] writing = new int[STRIPES];    // writes in flight
 
     ValueCache(long maxBytes) {
-        this.maxBytes = maxBytes;
-        for (int i = 0; i < STRIPES; i++) locks[i] = new Object();
-        values = Caffeine.newBuilder()
-                .maximumWeight(maxBytes)
-                .weigher((Key k, byte[] v) -> k.bytes.length + v.length + ENTRY_OVERHEAD)
-                .executor(Runnable::run) // upkeep on the calling thread: no pool threads of its own
-                .recordStats()
-                .build();
+        if (maxBytes > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("a value cache holds at most 2047 MiB");
+        capacity = (int) Math.max(maxBytes, 4096);
+        try {
+            ring = ByteBuffer.allocateDirect(capacity);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException("cannot allocate a value cache of " + (capacity >> 20) + " MiB outside the "
+                    + "heap: lower value.cache.mb or raise -XX:MaxDirectMemorySize", e);
+        }
+        int n = Integer.highestOneBit(Math.max(64, capacity / BYTES_PER_SLOT) - 1) << 1;
+        slots = new long[n];
+        mask = n - 1;
+        maxEntries = (int) ((long) n * MAX_LOAD_PERCENT / 100);
     }
 
     long maxBytes() {
-        return maxBytes;
+        return capacity;
     }
 
-    /** The cached raw value, {@link #ABSENT} for a key known absent, null when not cached. */
-    byte[] lookup(byte[] key) {
-        return values.getIfPresent(new Key(key));
-    }
-
-    /** Taken before reading a missed key from RocksDB; -1 while a write of its stripe is in flight. */
-    long stamp(byte[] key) {
-        int s = stripe(Key.hash(key));
-        synchronized (locks[s]) {
-            return writing[s] > 0 ? -1 : versions[s];
+    /**
+     * Answers keys[from], keys[from + 1], ... from the cache into into[0], into[1], ... (a copy of
+     * the value, or {@link #ABSENT}) up to the first key it does not hold; returns how many.
+     */
+    int lookup(List<byte[]> keys, int from, byte[][] into) {
+        int n = 0;
+        lock.lock();
+        try {
+            for (int i = from; i < keys.size(); i++, n++) {
+                byte[] v = get(keys.get(i));
+                if (v == null) break;
+                into[n] = v;
+            }
+            hits += n;
+        } finally {
+            lock.unlock();
         }
+        return n;
     }
 
-    /** Caches what RocksDB answered (null: absent) if no write of the key's stripe came since the stamp. */
-    void fill(byte[] key, long stamp, byte[] raw) {
-        if (stamp < 0) return;
-        var k = new Key(key);
-        int s = stripe(k.hash);
-        synchronized (locks[s]) {
-            if (writing[s] == 0 && versions[s] == stamp) values.put(k, raw == null ? ABSENT : raw);
+    /**
+     * For the run of keys from keys[from] that the cache does not hold (at most max; keys[from] is
+     * counted without looking): their stamps, taken before reading them from RocksDB, into
+     * stamps[0 ..]; -1 for a key whose stripe has a write in flight. Returns the run's length.
+     */
+    int missing(List<byte[]> keys, int from, int max, long[] stamps) {
+        int n = 0;
+        lock.lock();
+        try {
+            for (int i = from; i < keys.size() && n < max; i++, n++) {
+                byte[] key = keys.get(i);
+                long h = hash(key);
+                if (i > from && find(key, h) >= 0) break;
+                int s = stripe(h);
+                stamps[n] = writing[s] > 0 ? -1 : versions[s];
+            }
+            misses += n;
+        } finally {
+            lock.unlock();
         }
+        return n;
     }
 
-    /** Before a write of key reaches RocksDB; returns the token for {@link #endWrite}. */
-    long beginWrite(byte[] key) {
-        var k = new Key(key);
-        int s = stripe(k.hash);
-        synchronized (locks[s]) {
-            writing[s]++;
-            values.invalidate(k);
-            return ++versions[s];
+    /** Caches what RocksDB answered for each key (null: absent) if no write of its stripe came since its stamp. */
+    void fill(List<byte[]> keys, int from, int n, long[] stamps, byte[][] raws) {
+        lock.lock();
+        try {
+            for (int i = 0; i < n; i++) {
+                if (stamps[i] < 0) continue;
+                byte[] key = keys.get(from + i);
+                long h = hash(key);
+                int s = stripe(h);
+                if (writing[s] == 0 && versions[s] == stamps[i]) put(key, h, raws[i]);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /**
-     * After the write of key: caches value (null: deleted) when written is true and no other write
-     * of the stripe started meanwhile or is still in flight (then the entry stays out, and the next
-     * read fills it from RocksDB).
+     * Before keys[i] for the marked i reach RocksDB (all keys: every key may change, as in a range
+     * delete): drops their entries and returns the tokens for {@link #endWrite}.
      */
-    void endWrite(byte[] key, long token, byte[] value, boolean written) {
-        var k = new Key(key);
-        int s = stripe(k.hash);
-        synchronized (locks[s]) {
-            writing[s]--;
-            if (written && writing[s] == 0 && versions[s] == token) values.put(k, value == null ? ABSENT : value);
-            versions[s]++;
-        }
-    }
-
-    /** Before a write that may touch any key (a range delete): every stripe is in flight, and nothing is cached. */
-    void beginWriteAll() {
-        for (int s = 0; s < STRIPES; s++) {
-            synchronized (locks[s]) {
+    long[] beginWrite(List<byte[]> keys, boolean[] cached, boolean all) {
+        var tokens = new long[keys.size()];
+        lock.lock();
+        try {
+            for (int i = 0; i < keys.size(); i++) {
+                if (!cached[i]) continue;
+                byte[] key = keys.get(i);
+                long h = hash(key);
+                int s = stripe(h);
                 writing[s]++;
-                versions[s]++;
+                tokens[i] = ++versions[s];
+                int slot = find(key, h);
+                if (slot >= 0) removeSlot(slot);
             }
+            if (all) {
+                for (int s = 0; s < STRIPES; s++) {
+                    writing[s]++;
+                    versions[s]++;
+                }
+                clear();
+            }
+        } finally {
+            lock.unlock();
         }
-        values.invalidateAll();
+        return tokens;
     }
 
-    void endWriteAll() {
-        for (int s = 0; s < STRIPES; s++) {
-            synchronized (locks[s]) {
+    /**
+     * After the write: caches each marked key's new value (null: deleted) when written is true and no
+     * other write of its stripe started meanwhile or is still in flight; otherwise the entry stays
+     * out, and the next read fills it from RocksDB.
+     */
+    void endWrite(List<byte[]> keys, List<byte[]> values, boolean[] cached, boolean all, long[] tokens, boolean written) {
+        lock.lock();
+        try {
+            if (all) {
+                for (int s = 0; s < STRIPES; s++) {
+                    writing[s]--;
+                    versions[s]++;
+                }
+            }
+            for (int i = 0; i < keys.size(); i++) {
+                if (!cached[i]) continue;
+                byte[] key = keys.get(i);
+                long h = hash(key);
+                int s = stripe(h);
                 writing[s]--;
+                if (written && writing[s] == 0 && versions[s] == tokens[i]) put(key, h, values.get(i));
                 versions[s]++;
             }
+        } finally {
+            lock.unlock();
         }
     }
 
-    /** Entries, bytes held (as weighed), hits, misses. */
+    /** Entries, bytes of the ring in use, hits, misses. */
     long[] figures() {
-        var st = values.stats();
-        long bytes = values.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
-        return new long[] {values.estimatedSize(), bytes, st.hitCount(), st.missCount()};
+        lock.lock();
+        try {
+            return new long[] {entries, head - tail, hits, misses};
+        } finally {
+            lock.unlock();
+        }
     }
 
-    private static int stripe(int hash) {
-        return (hash ^ (hash >>> 16)) & (STRIPES - 1);
+    // ---- under the lock ----
+
+    private byte[] get(byte[] key) {
+        int slot = find(key, hash(key));
+        if (slot < 0) return null;
+        int at = offset(slots[slot]);
+        int vlen = ring.getInt(at + 4);
+        if (vlen == NO_VALUE) return ABSENT;
+        var v = new byte[vlen];
+        ring.get(at + HEADER + key.length, v);
+        return v;
     }
 
-    /** A storage key by content. Its first 8 bytes are the key's ring position, a hash of it. */
-    private static final class Key {
-        final byte[] bytes;
-        final int hash;
-
-        Key(byte[] bytes) {
-            this.bytes = bytes;
-            this.hash = hash(bytes);
+    private int find(byte[] key, long h) {
+        int tag = (int) h;
+        for (int i = index(h); ; i = (i + 1) & mask) {
+            long s = slots[i];
+            if (s == 0) return -1;
+            if ((int) s == tag && keyAt(offset(s), key)) return i;
         }
+    }
 
-        static int hash(byte[] b) {
-            if (b.length < StorageKeys.PREFIX) return Arrays.hashCode(b);
-            long p = 0;
-            for (int i = 0; i < StorageKeys.PREFIX; i++) p = (p << 8) | (b[i] & 0xff);
-            p ^= b.length; // keys of one position (a collision of the ring hash) still spread a little
-            return (int) (p ^ (p >>> 32));
+    private boolean keyAt(int at, byte[] key) {
+        if (ring.getInt(at) != key.length) return false;
+        int p = at + HEADER;
+        int i = 0;
+        for (; i + 8 <= key.length; i += 8) {
+            if (ring.getLong(p + i) != (long) LONGS.get(key, i)) return false;
         }
+        for (; i < key.length; i++) {
+            if (ring.get(p + i) != key[i]) return false;
+        }
+        return true;
+    }
 
-        @Override
-        public int hashCode() {
-            return hash;
-        }
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
+    /** Appends a record for key (value null: absent) and points its slot at it; the older record, if any, is dropped. */
+    private void put(byte[] key, long h, byte[] value) {
+        int old = find(key, h);
+        if (old >= 0) removeSlot(old);
+        int size = HEADER + key.length + (value == null ? 0 : value.length);
+        if (size > capacity / 8) return; // too large to be worth a slice of the ring
+        int at = (int) (head % capacity);
+        if (at + size > capacity) { // does not fit before the end: the rest of the ring is skipped
+            makeRoom(capacity - at);
+            if (capacity - at >= HEADER) ring.putInt(at, PAD);
+            head += capacity - at;
+            at = 0;
         }
+        makeRoom(size);
+        while (entries >= maxEntries) evictOldest();
+        ring.putInt(at, key.length);
+        ring.putInt(at + 4, value == null ? NO_VALUE : value.length);
+        ring.put(at + HEADER, key);
+        if (value != null) ring.put(at + HEADER + key.length, value);
+        head += size;
+        int i = index(h);
+        while (slots[i] != 0) i = (i + 1) & mask;
+        slots[i] = ((long) (at + 1) << 32) | (h & 0xffffffffL);
+        entries++;
+    }
+
+    /** Drops the oldest records until the ring has bytes free after head. */
+    private void makeRoom(int bytes) {
+        while (head + bytes - tail > capacity) evictOldest();
+    }
+
+    private void evictOldest() {
+        int at = (int) (tail % capacity);
+        if (capacity - at < HEADER || ring.getInt(at) == PAD) { // the skipped end of the ring
+            tail += capacity - at;
+            return;
+        }
+        int klen = ring.getInt(at);
+        int vlen = ring.getInt(at + 4);
+        // The slot pointing at this record, if any (a newer record of the key, or none, when it was replaced).
+        for (int i = index(hashAt(at + HEADER, klen)); slots[i] != 0; i = (i + 1) & mask) {
+            if (offset(slots[i]) == at) {
+                removeSlot(i);
+                break;
+            }
+        }
+        tail += HEADER + klen + Math.max(vlen, 0);
+    }
+
+    /** Empties slot i, moving later entries of its probe run back (no tombstones). */
+    private void removeSlot(int i) {
+        entries--;
+        int hole = i;
+        for (int j = (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
+            int home = homeOf(slots[j]);
+            // An entry may fill the hole if its home is not cyclically within (hole, j].
+            if (((j - home) & mask) >= ((j - hole) & mask)) {
+                slots[hole] = slots[j];
+                hole = j;
+            }
+        }
+        slots[hole] = 0;
+    }
+
+    private int homeOf(long slot) {
+        return (int) slot & mask; // the slot's 32 bits of hash hold its index's bits
+    }
+
+    private void clear() {
+        java.util.Arrays.fill(slots, 0);
+        entries = 0;
+        tail = head;
+    }
+
+    private static int offset(long slot) {
+        return (int) (slot >>> 32) - 1;
+    }
+
+    private int index(long h) {
+        return (int) h & mask;
+    }
+
+    private static int stripe(long h) {
+        return (int) (h >>> 20) & (STRIPES - 1);
+    }
+
+    /**
+     * A storage key's hash: its first 8 bytes are its ring position, already a hash of the key, mixed
+     * here with its length; shorter keys (tests) are hashed whole.
+     */
+    static long hash(byte[] key) {
+        return mix(key.length >= StorageKeys.PREFIX ? (long) LONGS.get(key, 0) ^ key.length : java.util.Arrays.hashCode(key));
+    }
+
+    /** {@link #hash} of the key of length klen stored at the ring's offset at. */
+    private long hashAt(int at, int klen) {
+        if (klen >= StorageKeys.PREFIX) return mix(ring.getLong(at) ^ klen);
+        int h = 1;
+        for (int i = 0; i < klen; i++) h = 31 * h + ring.get(at + i);
+        return mix(h);
+    }
+
+    private static long mix(long h) {
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        return h ^ (h >>> 33);
     }
 }
