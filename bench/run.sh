@@ -14,11 +14,15 @@
 # Knobs (environment): REQUESTS (100000), CLIENTS (50), SIZES ("100 1024"), KEYSPACE (1000000),
 # PIPELINES ("1 16"), ROUNDS (3), WARMUP (1000000 pipelined requests, then bench/warmup.sh's passes until
 # the JIT has settled, before measuring LimeDB), REPLICATION (1: also the
-# replicated comparison; 0: skip), SHARD (1: also bench-shard; 0: skip), SHARD_SECONDS (5).
+# replicated comparison; 0: skip), SHARD (1: also bench-shard; 0: skip), SHARD_SECONDS (5), VALUE_CACHE_MB
+# (512: each LimeDB shard's value cache, enough for its third of the keyspace at 1 KB, as each redis-server
+# holds its third in memory; the memory each system ends with is printed next to the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUESTS=${REQUESTS:-100000} CLIENTS=${CLIENTS:-50} SIZES=${SIZES:-"100 1024"} KEYSPACE=${KEYSPACE:-1000000}
 PIPELINES=${PIPELINES:-"1 16"} ROUNDS=${ROUNDS:-3} WARMUP=${WARMUP:-1000000} SHARD_SECONDS=${SHARD_SECONDS:-5}
+VALUE_CACHE_MB=${VALUE_CACHE_MB:-512}
+export LIMEDB_VALUE_CACHE_MB=$VALUE_CACHE_MB # read by the shards that `dev` starts
 JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
 JAR=${JAR:-node-image/target/limedb-node.jar}
 [ -f "$JAR" ] || { echo "bench: $JAR missing; run make build" >&2; exit 1; }
@@ -82,6 +86,15 @@ baseline_warm() { # port: the same warm-up traffic LimeDB got (the data it leave
   echo "bench: giving port $1 the same warm-up traffic ($WARMUP pipelined requests, $lime_passes passes) ..." >&2
   PASSES=$lime_passes WARMUP=$WARMUP CLIENTS=$CLIENTS KEYSPACE=$KEYSPACE SIZES="$SIZES" PIPELINES="$PIPELINES" bench/warmup.sh "$1" >/dev/null
 }
+rss_mb() { # pattern: resident memory of the processes whose command line matches, in MiB
+  local kb=0 p
+  for p in $(pgrep -f -- "$1" || true); do kb=$((kb + $(awk '/^VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done
+  echo $((kb / 1024))
+}
+memory() { # label name: resident memory of LimeDB's processes and of the Redis baselines, after the measured rounds
+  echo "# memory after the $1 rounds (resident): limedb $(rss_mb "$work/$2") MiB (value cache $VALUE_CACHE_MB MiB per shard member);" \
+    "twemproxy + its redis-servers $(( $(rss_mb "nutcracker -c $work") + $(rss_mb "redis-server 127.0.0.1:16[34][09][1-3]") )) MiB"
+}
 lime_stop() { kill "$lime_pid" 2>/dev/null || true; wait "$lime_pid" 2>/dev/null || true; lime_pid=; }
 
 run() { # port size pipeline -> "SET rps p50 p99" and "GET rps p50 p99"
@@ -137,6 +150,7 @@ table() { # label base1 [base2]: medians per cell and the ratios LimeDB / base
   echo "# redis-benchmark -n $REQUESTS -c $CLIENTS -r $KEYSPACE, values of $SIZES bytes, pipelines $PIPELINES; medians of $ROUNDS rounds"
   echo "# limedb: coordinator + 3 shards (make dev); twemproxy: $(nutcracker --version 2>&1 | grep -o '[0-9][0-9.]*' | head -1), ketama over 3 redis-servers; redis: one redis-server $(redis-server --version | grep -o 'v=[0-9.]*')"
   echo "# durability: LimeDB writes the RocksDB WAL on every write (no fsync); redis-servers appendonly yes, appendfsync no"
+  echo "# memory: each LimeDB shard member has a value cache of $VALUE_CACHE_MB MiB (value.cache.mb) in front of RocksDB; redis-servers hold all their data in memory"
 } | tee "$out"
 
 # 1. No replication.
@@ -148,8 +162,9 @@ lime_start lime --shards=3
 baseline_warm $TWEM_PORT
 baseline_warm $REDIS_PORT
 measure single limedb:$LIME_RESP twemproxy:$TWEM_PORT redis:$REDIS_PORT
+mem=$(memory single lime)
 lime_stop
-{ echo; echo "## 3 shards, no replication"; table single twemproxy redis; } | tee -a "$out"
+{ echo; echo "## 3 shards, no replication"; table single twemproxy redis; echo "$mem"; } | tee -a "$out"
 
 # 2. Replication: 3 members per shard (sync, min-in-sync 2) vs twemproxy over primaries with a replica each.
 if [ "${REPLICATION:-1}" = 1 ]; then
@@ -161,7 +176,8 @@ if [ "${REPLICATION:-1}" = 1 ]; then
   lime_start repl --shards=3 --replicas=3 --replication=sync
   baseline_warm $TWEM_PORT
   measure replicated limedb:$LIME_RESP twemproxy:$TWEM_PORT
-  { echo; echo "## replicated: LimeDB 3 shards x 3 members (sync, min-in-sync 2); twemproxy over 3 redis-servers with a replica each (async)"; table replicated twemproxy; } | tee -a "$out"
+  mem=$(memory replicated repl)
+  { echo; echo "## replicated: LimeDB 3 shards x 3 members (sync, min-in-sync 2); twemproxy over 3 redis-servers with a replica each (async)"; table replicated twemproxy; echo "$mem"; } | tee -a "$out"
   if [ "${SHARD:-1}" = 1 ]; then lime_stop; fi
 fi
 

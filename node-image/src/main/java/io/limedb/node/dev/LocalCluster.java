@@ -374,10 +374,22 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** The value cache the shards are given through the environment (LIMEDB_VALUE_CACHE_MB), or its default. */
+    private static long valueCacheMb() {
+        String v = System.getenv(io.limedb.node.config.NodeConfig.VALUE_CACHE_MB.envName());
+        try {
+            return v == null ? 128 : Math.max(0, Long.parseLong(v.strip()));
+        } catch (NumberFormatException e) {
+            return 0; // the shard refuses it, naming the setting
+        }
+    }
+
     private NodeProcess node(String name, List<String> args, int httpPort, String grpcAddress) {
         var cmd = new ArrayList<String>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC"));
+        // Native memory for buffers (Netty) and the shard's value cache (value.cache.mb, outside the heap).
+        cmd.add("-XX:MaxDirectMemorySize=" + (512 + valueCacheMb()) + "m");
         // Every node of a dev cluster shares this machine's cores: each sizes its event loops, workers
         // and compiler threads for half of them, as a pod would for its CPU limit. On 2 cores the
         // coordinator then runs one event loop, and requests in flight together travel in fewer,
