@@ -50,6 +50,17 @@ public final class ShardReplication implements AutoCloseable {
     private final TreeMap<Long, List<Waiter>> waiting = new TreeMap<>();
 
     private volatile Role role;
+
+    /**
+     * Only a member that takes the reads (primary, standalone) keeps the values it writes in the
+     * store's value cache; a replica's writes just drop their keys from it, so that following costs
+     * no cache upkeep and no memory. Reads a replica serves (coordinators with read.from=replica)
+     * fill its cache as they miss; a promoted replica's cache fills from its first reads.
+     */
+    private void setRole(Role r) {
+        role = r;
+        store.keepWrittenValues(r == Role.PRIMARY || r == Role.STANDALONE);
+    }
     private volatile String primaryAddress = "";
     private volatile long commitSeq;
     private volatile long discarded;
@@ -75,7 +86,7 @@ public final class ShardReplication implements AutoCloseable {
         this.store = store;
         this.settings = settings;
         this.log = new ReplicationLog(store);
-        this.role = settings.mode() == ReplicationMode.NONE ? Role.STANDALONE : Role.UNKNOWN;
+        setRole(settings.mode() == ReplicationMode.NONE ? Role.STANDALONE : Role.UNKNOWN);
         this.commitSeq = log.lastSeq();
         this.sessions = new PrimarySessions(this, log, settings);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -386,7 +397,7 @@ public final class ShardReplication implements AutoCloseable {
             log.raiseEpoch(epoch);
             stepDownIfPrimary("fenced at epoch " + epoch);
             stopFollowing();
-            role = Role.UNKNOWN;
+            setRole(Role.UNKNOWN);
             primaryAddress = "";
             LOG.warn("{}: fenced at epoch {} (log at seq {} of epoch {})", nodeId, epoch, log.lastSeq(), log.lastEpoch());
         }
@@ -425,7 +436,7 @@ public final class ShardReplication implements AutoCloseable {
         leaseUntilNanos = System.nanoTime();
         servingFromNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.leaseWaitMs());
         log.markCaughtUp();
-        role = Role.PRIMARY;
+        setRole(Role.PRIMARY);
         if (settings.acksNeeded() == 0) advanceCommit(log.lastSeq());
         LOG.info("{}: promoted to primary at epoch {} (log at seq {}, committed {}, {} uncommitted key(s) held back); "
                 + "serving in {} ms", nodeId, epoch, log.lastSeq(), committed, tail.size(), settings.leaseWaitMs());
@@ -443,7 +454,7 @@ public final class ShardReplication implements AutoCloseable {
         log.raiseEpoch(epoch);
         stepDownIfPrimary("told to follow " + primary + " at epoch " + epoch);
         stopFollowing();
-        role = Role.REPLICA;
+        setRole(Role.REPLICA);
         primaryAddress = primary;
         follower = new Follower(this, primary, epoch);
         follower.start();
@@ -464,11 +475,11 @@ public final class ShardReplication implements AutoCloseable {
         log.raiseEpoch(epoch);
         if (role == Role.PRIMARY) {
             stepDownIfPrimary("saw epoch " + epoch + " from " + from);
-            role = Role.UNKNOWN;
+            setRole(Role.UNKNOWN);
         } else if (role == Role.REPLICA) {
             // Its follower was for a lower epoch and stops; not a replica until told whom to follow.
             stopFollowing();
-            role = Role.UNKNOWN;
+            setRole(Role.UNKNOWN);
             primaryAddress = "";
         }
     }
@@ -497,7 +508,7 @@ public final class ShardReplication implements AutoCloseable {
 
     private void stepDownIfPrimary(String why) {
         if (role != Role.PRIMARY) return;
-        role = Role.UNKNOWN;
+        setRole(Role.UNKNOWN);
         leaseUntilNanos = System.nanoTime();
         sessions.closeAll();
         failWaiting(new LimeException(ErrorCode.OUTCOME_UNKNOWN, nodeId + " stepped down (" + why

@@ -18,6 +18,12 @@ public interface KeyValueStore extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether a write also puts the written values in the store's value cache (true: a member that
+     * serves reads) or only drops its keys from it (false). A store without a cache ignores it.
+     */
+    default void keepWrittenValues(boolean keep) {}
+
     /** Separate keyspaces of one store, written atomically together: user data, replication log, metadata. */
     enum Space { DATA, LOG, META }
 

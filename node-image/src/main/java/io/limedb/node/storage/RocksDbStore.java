@@ -477,6 +477,11 @@ public final class RocksDbStore implements KeyValueStore {
         return stalled;
     }
 
+    @Override
+    public void keepWrittenValues(boolean keep) {
+        if (values != null) values.keepWrittenValues(keep);
+    }
+
     /** The value cache's entries, bytes, hits and misses; null when it is off. */
     public long[] valueCacheFigures() {
         return values == null ? null : values.figures();

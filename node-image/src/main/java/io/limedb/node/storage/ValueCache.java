@@ -44,6 +44,7 @@ final class ValueCache {
     private long tail; // the oldest record kept
     private int entries;
     private long hits, misses;
+    private volatile boolean keepWrites = true;
     private final long[] versions = new long[STRIPES]; // changes at every write's start and end
     private final int[] writing = new int[STRIPES];    // writes in flight
 
@@ -60,6 +61,11 @@ final class ValueCache {
         slots = new long[n];
         mask = n - 1;
         maxEntries = (int) ((long) n * MAX_LOAD_PERCENT / 100);
+    }
+
+    /** Whether {@link #endWrite} puts written values in (true) or leaves their keys out, for reads to fill. */
+    void keepWrittenValues(boolean keep) {
+        keepWrites = keep;
     }
 
     long maxBytes() {
@@ -176,7 +182,7 @@ final class ValueCache {
                 long h = hash(key);
                 int s = stripe(h);
                 writing[s]--;
-                if (written && writing[s] == 0 && versions[s] == tokens[i]) put(key, h, values.get(i));
+                if (written && keepWrites && writing[s] == 0 && versions[s] == tokens[i]) put(key, h, values.get(i));
                 versions[s]++;
             }
         } finally {

@@ -163,6 +163,8 @@ class RocksDbStoreTest {
                         if (rnd.nextInt(200) == 0) { // rarely: a range delete, which empties the cache
                             store.deleteRange(b("k1"), b("k3"));
                             model.subMap("k1", "k3").clear();
+                        } else if (rnd.nextInt(100) == 0) { // as a member turns replica or primary
+                            store.keepWrittenValues(rnd.nextBoolean());
                         }
                     }
                     case 5, 6 -> {
