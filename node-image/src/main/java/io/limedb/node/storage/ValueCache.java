@@ -33,10 +33,17 @@ final class ValueCache {
     /** Bytes of ring per slot of the table: records of 64 bytes on average fill the table to half. */
     private static final int BYTES_PER_SLOT = 32;
     static final int MAX_LOAD_PERCENT = 70;
+    private static final int CHUNK_BYTES = 8 << 20;
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final ByteBuffer ring;
-    private final int capacity;
+    /**
+     * The ring, in chunks allocated as it first reaches them (a direct buffer is zeroed, so touched,
+     * when allocated: an empty cache takes no memory). A record never spans two chunks.
+     */
+    private final ByteBuffer[] chunks;
+    private final int chunkShift;
+    private final int chunkMask;
+    private final int capacity; // a whole number of chunks
     private final long[] slots; // 0: empty; else (offset + 1) << 32 | 32 bits of the key's hash
     private final int mask;
     private final int maxEntries;
@@ -49,14 +56,18 @@ final class ValueCache {
     private final int[] writing = new int[STRIPES];    // writes in flight
 
     ValueCache(long maxBytes) {
+        this(maxBytes, CHUNK_BYTES);
+    }
+
+    /** With chunks of chunkBytes (a power of two) at most: tests use small ones. */
+    ValueCache(long maxBytes, int chunkBytes) {
         if (maxBytes > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("a value cache holds at most 2047 MiB");
-        capacity = (int) Math.max(maxBytes, 4096);
-        try {
-            ring = ByteBuffer.allocateDirect(capacity);
-        } catch (OutOfMemoryError e) {
-            throw new IllegalStateException("cannot allocate a value cache of " + (capacity >> 20) + " MiB outside the "
-                    + "heap: lower value.cache.mb or raise -XX:MaxDirectMemorySize", e);
-        }
+        int bytes = (int) Math.max(maxBytes, 4096);
+        int chunk = Math.min(chunkBytes, Integer.highestOneBit(bytes));
+        chunkShift = Integer.numberOfTrailingZeros(chunk);
+        chunkMask = chunk - 1;
+        capacity = bytes / chunk * chunk;
+        chunks = new ByteBuffer[capacity / chunk];
         int n = Integer.highestOneBit(Math.max(64, capacity / BYTES_PER_SLOT) - 1) << 1;
         slots = new long[n];
         mask = n - 1;
@@ -206,10 +217,10 @@ final class ValueCache {
         int slot = find(key, hash(key));
         if (slot < 0) return null;
         int at = offset(slots[slot]);
-        int vlen = ring.getInt(at + 4);
+        int vlen = chunk(at).getInt(local(at) + 4);
         if (vlen == NO_VALUE) return ABSENT;
         var v = new byte[vlen];
-        ring.get(at + HEADER + key.length, v);
+        chunk(at).get(local(at) + HEADER + key.length, v);
         return v;
     }
 
@@ -223,8 +234,9 @@ final class ValueCache {
     }
 
     private boolean keyAt(int at, byte[] key) {
-        if (ring.getInt(at) != key.length) return false;
-        int p = at + HEADER;
+        var ring = chunk(at);
+        if (ring.getInt(local(at)) != key.length) return false;
+        int p = local(at) + HEADER;
         int i = 0;
         for (; i + 8 <= key.length; i += 8) {
             if (ring.getLong(p + i) != (long) LONGS.get(key, i)) return false;
@@ -243,20 +255,26 @@ final class ValueCache {
         int old = find(key, h);
         if (old >= 0) removeSlot(old);
         int size = HEADER + key.length + (value == null ? 0 : value.length);
-        if (size > capacity / 8) return; // too large to be worth a slice of the ring
+        if (size > capacity / 8 || size > chunkMask + 1) return; // too large to be worth a slice of the ring
         int at = (int) (head % capacity);
-        if (at + size > capacity) { // does not fit before the end: the rest of the ring is skipped
-            makeRoom(capacity - at);
-            if (capacity - at >= HEADER) ring.putInt(at, PAD);
-            head += capacity - at;
-            at = 0;
+        int room = chunkMask + 1 - local(at);
+        if (size > room) { // does not fit in this chunk: the rest of it is skipped
+            var c = allocated(at); // head is inside it: allocated already
+            if (c == null) return;
+            makeRoom(room);
+            if (room >= HEADER) c.putInt(local(at), PAD);
+            head += room;
+            at = (int) (head % capacity);
         }
+        var ring = allocated(at);
+        if (ring == null) return;
         makeRoom(size);
         while (entries >= maxEntries) evictOldest();
-        ring.putInt(at, key.length);
-        ring.putInt(at + 4, value == null ? NO_VALUE : value.length);
-        ring.put(at + HEADER, key);
-        if (value != null) ring.put(at + HEADER + key.length, value);
+        int p = local(at);
+        ring.putInt(p, key.length);
+        ring.putInt(p + 4, value == null ? NO_VALUE : value.length);
+        ring.put(p + HEADER, key);
+        if (value != null) ring.put(p + HEADER + key.length, value);
         head += size;
         int i = index(h);
         while (slots[i] != 0) i = (i + 1) & mask;
@@ -271,12 +289,13 @@ final class ValueCache {
 
     private void evictOldest() {
         int at = (int) (tail % capacity);
-        if (capacity - at < HEADER || ring.getInt(at) == PAD) { // the skipped end of the ring
-            tail += capacity - at;
+        int room = chunkMask + 1 - local(at);
+        if (room < HEADER || chunk(at).getInt(local(at)) == PAD) { // the skipped end of a chunk
+            tail += room;
             return;
         }
-        int klen = ring.getInt(at);
-        int vlen = ring.getInt(at + 4);
+        int klen = chunk(at).getInt(local(at));
+        int vlen = chunk(at).getInt(local(at) + 4);
         // The slot pointing at this record, if any (a newer record of the key, or none, when it was replaced).
         for (int i = index(hashAt(at + HEADER, klen)); slots[i] != 0; i = (i + 1) & mask) {
             if (offset(slots[i]) == at) {
@@ -312,6 +331,38 @@ final class ValueCache {
         tail = head;
     }
 
+    private ByteBuffer chunk(int at) {
+        return chunks[at >>> chunkShift];
+    }
+
+    private int local(int at) {
+        return at & chunkMask;
+    }
+
+    /**
+     * The chunk that holds offset at, allocated when the ring first reaches it; null when the JVM's
+     * native memory limit refuses it (logged once; the cache then works with the chunks it has).
+     */
+    private ByteBuffer allocated(int at) {
+        int i = at >>> chunkShift;
+        if (chunks[i] == null) {
+            try {
+                chunks[i] = ByteBuffer.allocateDirect(chunkMask + 1);
+            } catch (OutOfMemoryError e) {
+                if (!refused) {
+                    refused = true;
+                    org.slf4j.LoggerFactory.getLogger(ValueCache.class).warn("value cache: cannot allocate {} KiB more "
+                            + "outside the heap ({}); it keeps what fits. Lower value.cache.mb ({} MiB) or raise "
+                            + "-XX:MaxDirectMemorySize", (chunkMask + 1) >> 10, e.getMessage(), capacity >> 20);
+                }
+                return null;
+            }
+        }
+        return chunks[i];
+    }
+
+    private boolean refused;
+
     private static int offset(long slot) {
         return (int) (slot >>> 32) - 1;
     }
@@ -334,9 +385,11 @@ final class ValueCache {
 
     /** {@link #hash} of the key of length klen stored at the ring's offset at. */
     private long hashAt(int at, int klen) {
-        if (klen >= StorageKeys.PREFIX) return mix(ring.getLong(at) ^ klen);
+        var ring = chunk(at);
+        int p = local(at);
+        if (klen >= StorageKeys.PREFIX) return mix(ring.getLong(p) ^ klen);
         int h = 1;
-        for (int i = 0; i < klen; i++) h = 31 * h + ring.get(at + i);
+        for (int i = 0; i < klen; i++) h = 31 * h + ring.get(p + i);
         return mix(h);
     }
 
