@@ -157,8 +157,7 @@ final class ValueCache {
                 int s = stripe(h);
                 writing[s]++;
                 tokens[i] = ++versions[s];
-                int slot = find(key, h);
-                if (slot >= 0) removeSlot(slot);
+                dropMatching(h);
             }
             if (all) {
                 for (int s = 0; s < STRIPES; s++) {
@@ -249,6 +248,21 @@ final class ValueCache {
 
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+    /**
+     * Drops every entry whose slot matches h (its index and 32 bits of hash): the key's own, and
+     * rarely another key's, which is harmless (it is read from RocksDB again). No record is read, so
+     * a write does not pay a cache miss on the ring to drop its key (4.8% of a shard's CPU under
+     * pipelined SETs when it compared the keys).
+     */
+    private void dropMatching(long h) {
+        int tag = (int) h;
+        int i = index(h);
+        while (slots[i] != 0) {
+            if ((int) slots[i] == tag) removeSlot(i); // a later entry of the run may have moved into i
+            else i = (i + 1) & mask;
+        }
+    }
 
     /** Appends a record for key (value null: absent) and points its slot at it; the older record, if any, is dropped. */
     private void put(byte[] key, long h, byte[] value) {
