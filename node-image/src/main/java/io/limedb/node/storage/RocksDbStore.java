@@ -179,7 +179,7 @@ public final class RocksDbStore implements KeyValueStore {
         if (space != Space.DATA || values == null) return dbGet(space, key);
         var one = List.of(key);
         var got = new byte[1][];
-        if (values.lookup(one, 0, got) == 1) return got[0] == ValueCache.ABSENT ? null : got[0];
+        if (values.lookup(one, 0, 1, Long.MAX_VALUE, got) == 1) return got[0] == ValueCache.ABSENT ? null : got[0];
         var stamp = new long[1];
         values.missing(one, 0, 1, stamp);
         got[0] = dbGet(space, key);
@@ -228,16 +228,17 @@ public final class RocksDbStore implements KeyValueStore {
      * (bench/README.md, fourth round). Stops before a value larger than a slot, so the values
      * returned are whole and read from one view.
      *
-     * <p>With the value cache: a run of keys it holds is answered from it; a run of keys it does not
-     * hold is one MultiGet, whose answers it keeps. Either way the keys are read in order, each no
-     * earlier than the one before it.
+     * <p>With the value cache: a run of keys it holds is answered from it (as many keys and bytes as
+     * one MultiGet holds); a run of keys it does not hold is one MultiGet, whose answers it keeps.
+     * Either way the keys are read in order, each no earlier than the one before it.
      */
     @Override
     public int getMany(List<byte[]> keys, int from, byte[][] into) {
         var b = BATCH_BUFFERS.get();
         int run = BATCH_KEYS;
         if (values != null) {
-            int hits = values.lookup(keys, from, into);
+            // As many values as one MultiGet holds at most: a caller that stops early has not read far past it.
+            int hits = values.lookup(keys, from, BATCH_KEYS, (long) BATCH_KEYS * SLOT_BYTES, into);
             if (hits > 0) {
                 for (int i = 0; i < hits; i++) if (into[i] == ValueCache.ABSENT) into[i] = null;
                 return hits;

@@ -89,16 +89,19 @@ final class ValueCache {
 
     /**
      * Answers keys[from], keys[from + 1], ... from the cache into into[0], into[1], ... (a copy of
-     * the value, or {@link #ABSENT}) up to the first key it does not hold; returns how many.
+     * the value, or {@link #ABSENT}) up to the first key it does not hold, and at most max keys or
+     * the first value that brings the bytes copied to maxBytes; returns how many.
      */
-    int lookup(List<byte[]> keys, int from, byte[][] into) {
+    int lookup(List<byte[]> keys, int from, int max, long maxBytes, byte[][] into) {
         int n = 0;
+        long bytes = 0;
         lock.lock();
         try {
-            for (int i = from; i < keys.size(); i++, n++) {
+            for (int i = from; i < keys.size() && n < max && bytes < maxBytes; i++, n++) {
                 byte[] v = get(keys.get(i));
                 if (v == null) break;
                 into[n] = v;
+                bytes += v.length;
             }
             hits += n;
         } finally {

@@ -17,7 +17,7 @@ class ValueCacheTest {
     /** The cached value of key, {@link ValueCache#ABSENT}, or null when not cached. */
     private static byte[] lookup(ValueCache cache, byte[] key) {
         var into = new byte[1][];
-        return cache.lookup(List.of(key), 0, into) == 1 ? into[0] : null;
+        return cache.lookup(List.of(key), 0, 1, Long.MAX_VALUE, into) == 1 ? into[0] : null;
     }
 
     /** Writes key = value through the cache as the store does around a RocksDB write. */
@@ -68,6 +68,21 @@ class ValueCacheTest {
         assertThat(lookup(cache, key)).isEqualTo(b("small"));
         write(cache, key, new byte[9_000]);
         assertThat(lookup(cache, key)).isNull();
+    }
+
+    @Test
+    void aRunOfHitsStopsAtItsKeyAndByteBounds() {
+        var cache = new ValueCache(1 << 20);
+        var keys = new ArrayList<byte[]>();
+        for (int i = 0; i < 10; i++) {
+            keys.add(StorageKeys.encode(b("k" + i)));
+            write(cache, keys.get(i), new byte[1000]);
+        }
+        var into = new byte[10][];
+        assertThat(cache.lookup(keys, 0, 4, Long.MAX_VALUE, into)).isEqualTo(4);
+        assertThat(cache.lookup(keys, 2, 100, 2500, into)).as("stops at the value that reaches the bytes").isEqualTo(3);
+        assertThat(cache.lookup(keys, 0, 100, 1, into)).as("at least one").isEqualTo(1);
+        assertThat(cache.lookup(keys, 0, 100, Long.MAX_VALUE, into)).isEqualTo(10);
     }
 
     @Test
