@@ -35,7 +35,7 @@ public final class RocksDbStore implements KeyValueStore {
     public record Settings(Compression compression, long blockCacheBytes, long writeBufferBytes, boolean syncWrites,
             long valueCacheBytes) {
         public static Settings defaults() {
-            return new Settings(Compression.LZ4, 128L << 20, 64L << 20, false, 64L << 20);
+            return new Settings(Compression.LZ4, 128L << 20, 64L << 20, false, 128L << 20);
         }
 
         /** These settings with a value cache of this size (0: none). */
@@ -311,25 +311,13 @@ public final class RocksDbStore implements KeyValueStore {
             dbWrite(batch, sync);
             return;
         }
-        var keys = new ArrayList<byte[]>(batch.size());
-        var written = new ArrayList<byte[]>(batch.size());
-        var cached = new boolean[batch.size()];
-        boolean all = false;
-        for (int i = 0; i < batch.size(); i++) {
-            Mutation m = batch.get(i);
-            keys.add(m.key());
-            written.add(m.value());
-            if (m.space() != Space.DATA) continue;
-            if (m.range()) all = true;
-            else cached[i] = true;
-        }
-        long[] tokens = values.beginWrite(keys, cached, all);
+        long[] tokens = values.beginWrite(batch);
         boolean done = false;
         try {
             dbWrite(batch, sync);
             done = true;
         } finally {
-            values.endWrite(keys, written, cached, all, tokens, done);
+            values.endWrite(batch, tokens, done);
         }
     }
 
@@ -416,13 +404,14 @@ public final class RocksDbStore implements KeyValueStore {
             dbDeleteRange(space, fromInclusive, toExclusive);
             return;
         }
-        long[] tokens = values.beginWrite(List.of(), new boolean[0], true);
+        var range = List.of(Mutation.deleteRange(Space.DATA, fromInclusive, toExclusive));
+        long[] tokens = values.beginWrite(range);
         boolean done = false;
         try {
             dbDeleteRange(space, fromInclusive, toExclusive);
             done = true;
         } finally {
-            values.endWrite(List.of(), List.of(), new boolean[0], true, tokens, done);
+            values.endWrite(range, tokens, done);
         }
     }
 

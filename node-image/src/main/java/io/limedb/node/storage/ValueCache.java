@@ -1,5 +1,7 @@
 package io.limedb.node.storage;
 
+import io.limedb.node.storage.KeyValueStore.Mutation;
+import io.limedb.node.storage.KeyValueStore.Space;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -149,24 +151,34 @@ final class ValueCache {
         }
     }
 
+    /** A change to one key of the data: what the cache keeps. */
+    private static boolean point(Mutation m) {
+        return m.space() == Space.DATA && !m.range();
+    }
+
+    /** A range delete of the data: any key may change. */
+    private static boolean anyKey(List<Mutation> batch) {
+        for (Mutation m : batch) if (m.space() == Space.DATA && m.range()) return true;
+        return false;
+    }
+
     /**
-     * Before keys[i] for the marked i reach RocksDB (all keys: every key may change, as in a range
-     * delete): drops their entries and returns the tokens for {@link #endWrite}.
+     * Before the batch reaches RocksDB: drops the entries of the data keys it writes (all of them when
+     * it has a range delete of the data) and returns the tokens for {@link #endWrite}.
      */
-    long[] beginWrite(List<byte[]> keys, boolean[] cached, boolean all) {
-        var tokens = new long[keys.size()];
+    long[] beginWrite(List<Mutation> batch) {
+        var tokens = new long[batch.size()];
         lock.lock();
         try {
-            for (int i = 0; i < keys.size(); i++) {
-                if (!cached[i]) continue;
-                byte[] key = keys.get(i);
-                long h = hash(key);
+            for (int i = 0; i < batch.size(); i++) {
+                if (!point(batch.get(i))) continue;
+                long h = hash(batch.get(i).key());
                 int s = stripe(h);
                 writing[s]++;
                 tokens[i] = ++versions[s];
                 dropMatching(h);
             }
-            if (all) {
+            if (anyKey(batch)) {
                 for (int s = 0; s < STRIPES; s++) {
                     writing[s]++;
                     versions[s]++;
@@ -180,26 +192,26 @@ final class ValueCache {
     }
 
     /**
-     * After the write: caches each marked key's new value (null: deleted) when written is true and no
+     * After the batch: caches each data key's new value (null: deleted) when written is true and no
      * other write of its stripe started meanwhile or is still in flight; otherwise the entry stays
      * out, and the next read fills it from RocksDB.
      */
-    void endWrite(List<byte[]> keys, List<byte[]> values, boolean[] cached, boolean all, long[] tokens, boolean written) {
+    void endWrite(List<Mutation> batch, long[] tokens, boolean written) {
         lock.lock();
         try {
-            if (all) {
+            if (anyKey(batch)) {
                 for (int s = 0; s < STRIPES; s++) {
                     writing[s]--;
                     versions[s]++;
                 }
             }
-            for (int i = 0; i < keys.size(); i++) {
-                if (!cached[i]) continue;
-                byte[] key = keys.get(i);
-                long h = hash(key);
+            for (int i = 0; i < batch.size(); i++) {
+                Mutation m = batch.get(i);
+                if (!point(m)) continue;
+                long h = hash(m.key());
                 int s = stripe(h);
                 writing[s]--;
-                if (written && keepWrites && writing[s] == 0 && versions[s] == tokens[i]) put(key, h, values.get(i));
+                if (written && keepWrites && writing[s] == 0 && versions[s] == tokens[i]) put(m.key(), h, m.value());
                 versions[s]++;
             }
         } finally {

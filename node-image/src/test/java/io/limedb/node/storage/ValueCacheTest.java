@@ -20,14 +20,10 @@ class ValueCacheTest {
         return cache.lookup(List.of(key), 0, 1, Long.MAX_VALUE, into) == 1 ? into[0] : null;
     }
 
-    /** Writes key = value through the cache as the store does around a RocksDB write. */
+    /** Writes key = value (null: a delete) through the cache as the store does around a RocksDB write. */
     private static void write(ValueCache cache, byte[] key, byte[] value) {
-        var keys = List.of(key);
-        var values = new ArrayList<byte[]>();
-        values.add(value);
-        var cached = new boolean[] {true};
-        long[] tokens = cache.beginWrite(keys, cached, false);
-        cache.endWrite(keys, values, cached, false, tokens, true);
+        var batch = List.of(new KeyValueStore.Mutation(KeyValueStore.Space.DATA, key, value));
+        cache.endWrite(batch, cache.beginWrite(batch), true);
     }
 
     /**
@@ -96,20 +92,19 @@ class ValueCacheTest {
         cache.fill(keys, 0, 1, stamps, new byte[][] {b("old")});
         assertThat(lookup(cache, key)).isEqualTo(b("new"));
         // While a write is in flight, a read neither sees the old entry nor fills one.
-        var cached = new boolean[] {true};
-        long[] tokens = cache.beginWrite(keys, cached, false);
+        var batch = List.of(new KeyValueStore.Mutation(KeyValueStore.Space.DATA, key, b("newer")));
+        long[] tokens = cache.beginWrite(batch);
         assertThat(lookup(cache, key)).isNull();
         assertThat(cache.missing(keys, 0, 1, stamps)).isEqualTo(1);
         assertThat(stamps[0]).isEqualTo(-1);
         cache.fill(keys, 0, 1, stamps, new byte[][] {b("new")});
         assertThat(lookup(cache, key)).isNull();
-        var values = new ArrayList<byte[]>();
-        values.add(b("newer"));
-        cache.endWrite(keys, values, cached, false, tokens, true);
+        cache.endWrite(batch, tokens, true);
         assertThat(lookup(cache, key)).isEqualTo(b("newer"));
         // A write that failed leaves the key out: RocksDB may or may not hold it.
-        tokens = cache.beginWrite(keys, cached, false);
-        cache.endWrite(keys, List.of(b("lost")), cached, false, tokens, false);
+        var lost = List.of(KeyValueStore.Mutation.put(key, b("lost")));
+        tokens = cache.beginWrite(lost);
+        cache.endWrite(lost, tokens, false);
         assertThat(lookup(cache, key)).isNull();
     }
 }
