@@ -17,18 +17,19 @@ import java.util.Random;
 
 /**
  * `bench-reads`: CPU time per point read in a shard's RocksDB (the shard's own settings and key
- * layout), one Get per key (how a shard read a batch's GETs before issue 10's fourth round) against
- * {@link RocksDbStore#getMany} (one MultiGet for the batch), side by side, for a few batch sizes.
- * The rounds alternate between the two, so a machine that slows down slows both; it prints the
- * median over the rounds. In-process: no network, no other process, so the figures are steadier
- * than redis-benchmark's, and the CPU caches are warmer than in a cluster on 2 cores.
+ * layout, without the value cache), for a few batch sizes: {@link RocksDbStore#getMany} (one Get per
+ * key, what a shard does since issue 10's sixth round) against one MultiGet per batch into direct
+ * buffers ({@link RocksDbStore#multiGetForComparison}, what it did in the fourth and fifth rounds),
+ * side by side. The rounds alternate between the two, so a machine that slows down slows both; it
+ * prints the median over the rounds. In-process: no network, no other process, so the figures are
+ * steadier than redis-benchmark's, and the CPU caches are warmer than in a cluster on 2 cores.
  */
 public final class ReadBench {
     private ReadBench() {}
 
     public static int run(List<String> args) throws Exception {
         int keys = 333_000, writes = 1_500_000, rounds = 8, gets = 40_000;
-        List<Integer> batches = List.of(5, 16, 40);
+        List<Integer> batches = List.of(1, 2, 5, 16, 40);
         for (String a : args) {
             String v = a.substring(a.indexOf('=') + 1);
             if (a.startsWith("--keys=")) keys = Integer.parseInt(v);
@@ -37,13 +38,13 @@ public final class ReadBench {
             else if (a.startsWith("--gets=")) gets = Integer.parseInt(v);
             else if (a.startsWith("--batches=")) batches = Arrays.stream(v.split(",")).map(Integer::parseInt).toList();
             else throw new IllegalArgumentException("unknown option " + a
-                    + " (bench-reads [--keys=333000] [--writes=1500000] [--rounds=8] [--gets=40000] [--batches=5,16,40])");
+                    + " (bench-reads [--keys=333000] [--writes=1500000] [--rounds=8] [--gets=40000] [--batches=1,2,5,16,40])");
         }
         if (keys < 1 || writes < 1 || rounds < 2 || gets < 1 || batches.stream().anyMatch(b -> b < 1)) {
             throw new IllegalArgumentException("bench-reads: keys, writes, gets and batch sizes must be positive, rounds at least 2");
         }
         Path dir = Files.createTempDirectory("limedb-bench-reads");
-        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults())) {
+        try (var store = RocksDbStore.open(dir, RocksDbStore.Settings.defaults().withValueCache(0))) {
             // What redis-benchmark leaves in one of three shards: random keys, 100-byte and 1 KB values.
             System.out.printf("writing %,d values (100 B and 1 KB) over %,d keys...%n", writes, keys);
             var random = new Random(1);
@@ -60,7 +61,7 @@ public final class ReadBench {
             }
             waitForCompactions(store);
             var thread = ManagementFactory.getThreadMXBean();
-            System.out.printf("%-8s %16s %16s %8s%n", "batch", "Get ns/key", "MultiGet ns/key", "ratio");
+            System.out.printf("%-8s %16s %16s %8s%n", "batch", "Get ns/key", "MultiGet ns/key", "Get/MultiGet");
             for (int size : batches) {
                 var single = new ArrayList<Double>();
                 var multi = new ArrayList<Double>();
@@ -78,7 +79,7 @@ public final class ReadBench {
                             if (many) {
                                 var into = new byte[ks.size()][];
                                 for (int from = 0; from < ks.size(); ) {
-                                    int n = store.getMany(ks, from, into);
+                                    int n = store.multiGetForComparison(ks, from, into);
                                     if (n == 0) {
                                         into[0] = store.get(ks.get(from));
                                         n = 1;
@@ -87,7 +88,12 @@ public final class ReadBench {
                                     from += n;
                                 }
                             } else {
-                                for (byte[] k : ks) if (store.get(k) != null) found++;
+                                var into = new byte[ks.size()][];
+                                for (int from = 0; from < ks.size(); ) {
+                                    int n = store.getMany(ks, from, into);
+                                    for (int q = 0; q < n; q++) if (into[q] != null) found++;
+                                    from += n;
+                                }
                             }
                         }
                         double ns = (thread.getCurrentThreadCpuTime() - t0) / (double) (all.size() * size);

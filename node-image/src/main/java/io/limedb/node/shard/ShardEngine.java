@@ -113,7 +113,7 @@ public final class ShardEngine {
             if (op.getOpCase() == Op.OpCase.GET) {
                 writeGroup(group, mutations, results);
                 groupBytes = 0;
-                // This GET and those right after it are read together (one MultiGet, in order).
+                // This GET and those right after it are read together, in order.
                 int end = i + 1;
                 while (end < ops.size() && ops.get(end).getOpCase() == Op.OpCase.GET) end++;
                 var keys = new ArrayList<byte[]>(end - i);
@@ -199,12 +199,11 @@ public final class ShardEngine {
     }
 
     /**
-     * Reads storage keys in order, many per RocksDB call ({@link KeyValueStore#getMany}: one JNI call
-     * and one lookup pass over the memtables and files for all of them), handing out one value at a
-     * time. Each key's ownership is checked after its read, as in {@link #read}: a key given away
-     * answers MOVED. A value too large to read in a batch is read alone, and the keys after it are
-     * read after it, so no key is read from older data than the one before it. Holds one batch of
-     * values at most, so a caller that stops early (reply budget) has not read far past it.
+     * Reads storage keys in order, a run at a time ({@link KeyValueStore#getMany}: from the value
+     * cache, or one RocksDB Get per key), handing out one value at a time. Each key's ownership is
+     * checked after its read, as in {@link #read}: a key given away answers MOVED. No key is read from
+     * older data than the one before it. Holds one run of values at most, so a caller that stops
+     * early (reply budget) has not read far past it.
      */
     private final class OrderedReads {
         private final List<byte[]> keys;
@@ -224,12 +223,8 @@ public final class ShardEngine {
             if (pos == count) {
                 pos = 0;
                 count = 0;
-                int n = store.getMany(keys, k, batch);
-                if (n == 0) {
-                    batch[0] = store.get(keys.get(k));
-                    n = 1;
-                }
-                count = n;
+                count = store.getMany(keys, k, batch);
+                if (count < 1) throw new IllegalStateException("getMany read no key"); // it reads at least one
             }
             byte[] raw = batch[pos++];
             checkOwned(keys.get(k));

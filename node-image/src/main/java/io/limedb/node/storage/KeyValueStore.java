@@ -68,11 +68,11 @@ public interface KeyValueStore extends AutoCloseable {
     byte[] get(Space space, byte[] key);
 
     /**
-     * Reads keys[from], keys[from + 1], ... in one call, from one consistent view of the data (no
-     * write lands between them), into into[0], into[1], ... (null: absent). Reads as many as it can
-     * hold at once and returns how many it read: at least one, except 0 when the value of keys[from]
-     * (or the key itself) is too large for a batch; read that one with {@link #get(byte[])}. The
-     * values it returns are whole. into must have room for keys.size() - from values.
+     * Reads keys[from], keys[from + 1], ... in order, each no earlier than the one before it (no
+     * write that landed before a key was read is missed by the keys after it), into into[0],
+     * into[1], ... (null: absent). Reads a bounded run (a few dozen keys, or until the values read
+     * reach a few hundred KiB, the last one whole) and returns how many it read: at least one when
+     * from is within keys. into must have room for keys.size() - from values.
      */
     int getMany(List<byte[]> keys, int from, byte[][] into);
 

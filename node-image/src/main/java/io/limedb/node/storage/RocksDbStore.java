@@ -195,60 +195,62 @@ public final class RocksDbStore implements KeyValueStore {
         }
     }
 
-    /**
-     * A reading thread's buffers for {@link #getMany}: RocksDB's MultiGet copies each value into a
-     * slot of fixed size, so a batch read holds at most {@link #BATCH_KEYS} x {@link #SLOT_BYTES}
-     * whatever the values' sizes (a larger value is read alone, by the caller, through get()).
-     * One set per thread, reused: nothing allocated per read but the values returned.
-     */
-    private static final int BATCH_KEYS = 64;
-    private static final int SLOT_BYTES = 8 << 10;
-    private static final int KEY_AREA_BYTES = 64 << 10;
+    /** How many keys, and about how many bytes of values, one {@link #getMany} call reads at most. */
+    static final int BATCH_KEYS = 64;
+    static final long BATCH_BYTES = 512 << 10;
 
-    private static final class BatchBuffers {
-        final java.nio.ByteBuffer keyArea = java.nio.ByteBuffer.allocateDirect(KEY_AREA_BYTES);
-        final java.nio.ByteBuffer[] slots = new java.nio.ByteBuffer[BATCH_KEYS];
-        final long[] stamps = new long[BATCH_KEYS]; // of the value cache, taken before the read
-        final List<java.nio.ByteBuffer> keys = new ArrayList<>(BATCH_KEYS);
-        final List<java.nio.ByteBuffer> values = new ArrayList<>(BATCH_KEYS);
-
-        BatchBuffers() {
-            var area = java.nio.ByteBuffer.allocateDirect(BATCH_KEYS * SLOT_BYTES);
-            for (int i = 0; i < BATCH_KEYS; i++) slots[i] = area.slice(i * SLOT_BYTES, SLOT_BYTES);
-        }
-    }
-
-    private static final ThreadLocal<BatchBuffers> BATCH_BUFFERS = ThreadLocal.withInitial(BatchBuffers::new);
+    private static final ThreadLocal<long[]> STAMPS = ThreadLocal.withInitial(() -> new long[BATCH_KEYS]);
 
     /**
-     * One RocksDB MultiGet for up to {@link #BATCH_KEYS} keys: one JNI call, one view of the data, and
-     * RocksDB looks the keys up together (sorted, each memtable and file visited once for all of them).
-     * In the shard's own process that took 6-27% less CPU per key than single Gets for batches of 5 to
-     * 40 (`make bench-reads`); in a dev cluster under redis-benchmark the difference did not show
-     * (bench/README.md, fourth round). Stops before a value larger than a slot, so the values
-     * returned are whole and read from one view.
+     * Reads keys in order: a run of keys the value cache holds is answered from it; otherwise the run
+     * of keys it does not hold is read from RocksDB, one Get per key, each no earlier than the one
+     * before it, and the cache keeps the answers. At most {@link #BATCH_KEYS} keys, and it stops once
+     * the values read reach {@link #BATCH_BYTES} (the value that reaches it is returned whole), so a
+     * caller that stops early (a reply budget) has not read far past it.
      *
-     * <p>With the value cache: a run of keys it holds is answered from it (as many keys and bytes as
-     * one MultiGet holds); a run of keys it does not hold is one MultiGet, whose answers it keeps.
-     * Either way the keys are read in order, each no earlier than the one before it.
+     * <p>One Get per key, not one RocksDB MultiGet per run: behind the cache, the keys of a batch
+     * that miss it come in short runs between hits, and for short runs the JNI side of MultiGet (a
+     * Java status object built per key, direct buffers filled and then copied again) cost more than
+     * the lookups did. Paired A/B in a dev cluster (bench/README.md, sixth round): per-key Gets took
+     * 0.74x the shards' CPU per request under unpipelined GETs and 0.75x under pipelined ones.
+     * `make bench-reads` measures the two in-process, uncached.
      */
     @Override
     public int getMany(List<byte[]> keys, int from, byte[][] into) {
-        var b = BATCH_BUFFERS.get();
-        int run = BATCH_KEYS;
+        int end = Math.min(keys.size(), from + BATCH_KEYS);
+        long[] stamps = null;
         if (values != null) {
-            // As many values as one MultiGet holds at most: a caller that stops early has not read far past it.
-            int hits = values.lookup(keys, from, BATCH_KEYS, (long) BATCH_KEYS * SLOT_BYTES, into);
+            int hits = values.lookup(keys, from, BATCH_KEYS, BATCH_BYTES, into);
             if (hits > 0) {
                 for (int i = 0; i < hits; i++) if (into[i] == ValueCache.ABSENT) into[i] = null;
                 return hits;
             }
-            run = values.missing(keys, from, BATCH_KEYS, b.stamps); // the keys read below, and what the cache was before
+            stamps = STAMPS.get();
+            end = from + values.missing(keys, from, BATCH_KEYS, stamps); // the keys read below, and what the cache was before
         }
+        int read = 0;
+        long bytes = 0;
+        for (int i = from; i < end && bytes < BATCH_BYTES; i++) {
+            byte[] v = dbGet(Space.DATA, keys.get(i));
+            into[read++] = v;
+            if (v != null) bytes += v.length;
+        }
+        if (values != null) values.fill(keys, from, read, stamps, into);
+        return read;
+    }
+
+    /**
+     * For `make bench-reads` only: the values of keys[from..] by one RocksDB MultiGet into direct
+     * buffers of 8 KiB per key, reused from call to call (how {@link #getMany} read before the sixth
+     * round of issue 10), without the value cache. Returns how many it read; stops before a value
+     * larger than its buffer.
+     */
+    public int multiGetForComparison(List<byte[]> keys, int from, byte[][] into) {
+        var b = MULTI_GET_BUFFERS.get();
         b.keyArea.clear();
         b.keys.clear();
         b.values.clear();
-        for (int i = from; i < keys.size() && b.keys.size() < run; i++) {
+        for (int i = from; i < keys.size() && b.keys.size() < BATCH_KEYS; i++) {
             byte[] k = keys.get(i);
             if (k.length > b.keyArea.remaining()) break;
             int at = b.keyArea.position();
@@ -256,35 +258,42 @@ public final class RocksDbStore implements KeyValueStore {
             b.keys.add(b.keyArea.slice(at, k.length));
             b.values.add(b.slots[b.values.size()].clear());
         }
-        if (b.keys.isEmpty()) return 0;
         List<org.rocksdb.ByteBufferGetStatus> got;
         try {
             got = db.multiGetByteBuffers(readOptions, List.of(cf(Space.DATA)), b.keys, b.values);
         } catch (RocksDBException e) {
             throw fail("multiGet", e);
         }
-        int read = got.size();
-        scan:
         for (int i = 0; i < got.size(); i++) {
             var r = got.get(i);
             switch (r.status.getCode()) {
                 case Ok -> {
-                    if (r.requiredSize > SLOT_BYTES) { // not whole: the caller reads it alone
-                        read = i;
-                        break scan;
-                    }
+                    if (r.requiredSize > MultiGetBuffers.SLOT_BYTES) return i;
                     byte[] v = new byte[r.requiredSize];
                     b.slots[i].get(0, v);
                     into[i] = v;
                 }
                 case NotFound -> into[i] = null;
-                default -> throw new StorageException("RocksDB multiGet failed: " + r.status.getCodeString()
-                        + (r.status.getState() == null ? "" : ": " + r.status.getState()), null);
+                default -> throw new StorageException("RocksDB multiGet failed: " + r.status.getCodeString(), null);
             }
         }
-        if (values != null) values.fill(keys, from, read, b.stamps, into);
-        return read;
+        return got.size();
     }
+
+    private static final class MultiGetBuffers {
+        static final int SLOT_BYTES = 8 << 10;
+        final java.nio.ByteBuffer keyArea = java.nio.ByteBuffer.allocateDirect(64 << 10);
+        final java.nio.ByteBuffer[] slots = new java.nio.ByteBuffer[BATCH_KEYS];
+        final List<java.nio.ByteBuffer> keys = new ArrayList<>(BATCH_KEYS);
+        final List<java.nio.ByteBuffer> values = new ArrayList<>(BATCH_KEYS);
+
+        MultiGetBuffers() {
+            var area = java.nio.ByteBuffer.allocateDirect(BATCH_KEYS * SLOT_BYTES);
+            for (int i = 0; i < BATCH_KEYS; i++) slots[i] = area.slice(i * SLOT_BYTES, SLOT_BYTES);
+        }
+    }
+
+    private static final ThreadLocal<MultiGetBuffers> MULTI_GET_BUFFERS = ThreadLocal.withInitial(MultiGetBuffers::new);
 
     @Override
     public void put(byte[] key, byte[] value) {

@@ -42,27 +42,33 @@ class RocksDbStoreTest {
     }
 
     @Test
-    void getManyReadsInBatchesAndStopsBeforeAValueTooLargeForOne() {
+    void getManyReadsARunOfAtMost64KeysAndStopsOnceItsValuesReachItsBudget() {
         try (var store = RocksDbStore.open(dir, UNCACHED)) {
             var keys = new java.util.ArrayList<byte[]>();
             for (int i = 0; i < 100; i++) {
                 keys.add(b("k" + i));
-                store.put(b("k" + i), i == 70 ? new byte[100_000] : b("v" + i));
+                // k70..k79: 100 kB each; the budget of one run (512 KiB) is reached at the sixth.
+                store.put(b("k" + i), i >= 70 && i < 80 ? new byte[100_000] : b("v" + i));
             }
             keys.add(b("absent"));
             var into = new byte[keys.size()][];
-            // One batch holds 64 values.
-            assertThat(store.getMany(keys, 0, into)).isEqualTo(64);
+            assertThat(store.getMany(keys, 0, into)).isEqualTo(RocksDbStore.BATCH_KEYS);
             assertThat(into[0]).isEqualTo(b("v0"));
             assertThat(into[63]).isEqualTo(b("v63"));
-            // It stops before k70 (100 kB): what it returns is whole.
-            assertThat(store.getMany(keys, 64, into)).isEqualTo(6);
+            // From k64: six small values, then large ones until they reach 512 KiB: the one that does is whole.
+            int n = store.getMany(keys, 64, into);
+            assertThat(n).isEqualTo(6 + 6);
             assertThat(into[5]).isEqualTo(b("v69"));
-            assertThat(store.getMany(keys, 70, into)).isZero();
-            assertThat(store.get(keys.get(70))).hasSize(100_000);
-            assertThat(store.getMany(keys, 71, into)).isEqualTo(30);
-            assertThat(into[28]).isEqualTo(b("v99"));
-            assertThat(into[29]).isNull();
+            assertThat(into[11]).hasSize(100_000);
+            assertThat(store.getMany(keys, 76, into)).isEqualTo(25);
+            assertThat(into[3]).hasSize(100_000);
+            assertThat(into[4]).isEqualTo(b("v80"));
+            assertThat(into[23]).isEqualTo(b("v99"));
+            assertThat(into[24]).isNull();
+            // One value larger than the whole budget is still read, alone.
+            store.put(b("huge"), new byte[600_000]);
+            assertThat(store.getMany(List.of(b("huge"), b("k0")), 0, into)).isEqualTo(1);
+            assertThat(into[0]).hasSize(600_000);
         }
     }
 
