@@ -222,7 +222,6 @@ public final class ShardEngine {
             int k = index++;
             if (pos == count) {
                 pos = 0;
-                count = 0;
                 count = store.getMany(keys, k, batch);
                 if (count < 1) throw new IllegalStateException("getMany read no key"); // it reads at least one
             }

@@ -177,13 +177,8 @@ public final class RocksDbStore implements KeyValueStore {
     @Override
     public byte[] get(Space space, byte[] key) {
         if (space != Space.DATA || values == null) return dbGet(space, key);
-        var one = List.of(key);
         var got = new byte[1][];
-        if (values.lookup(one, 0, 1, Long.MAX_VALUE, got) == 1) return got[0] == ValueCache.ABSENT ? null : got[0];
-        var stamp = new long[1];
-        values.missing(one, 0, 1, stamp);
-        got[0] = dbGet(space, key);
-        values.fill(one, 0, 1, stamp, got);
+        getMany(List.of(key), 0, got); // through the value cache, as a batch's reads go
         return got[0];
     }
 
@@ -274,7 +269,8 @@ public final class RocksDbStore implements KeyValueStore {
                     into[i] = v;
                 }
                 case NotFound -> into[i] = null;
-                default -> throw new StorageException("RocksDB multiGet failed: " + r.status.getCodeString(), null);
+                default -> throw new StorageException("RocksDB multiGet failed: " + r.status.getCodeString()
+                        + (r.status.getState() == null ? "" : ": " + r.status.getState()), null);
             }
         }
         return got.size();
