@@ -11,7 +11,7 @@ SHARDS ?= 3
 REPLICAS ?= 2
 DATA ?= $(CURDIR)/data/dev
 
-.PHONY: help build test crds dev bench bench-ab bench-reads bench-reshard profile clean
+.PHONY: help build test crds dev bench bench-ab bench-cost bench-reads bench-reshard profile clean
 help: ## this list
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -35,6 +35,9 @@ profile: build ## where the time goes under redis-benchmark load: CPU and bytes 
 
 bench-ab: build ## two builds or two settings side by side, alternating rounds: A_JAR=old.jar B_JAR=new.jar, or B_ENV="LIMEDB_X=..." (bench/ab.sh)
 	bench/ab.sh
+
+bench-cost: build ## instructions and CPU time per request of each tier, LimeDB vs twemproxy: OPS, PIPELINES, SIZE, REPLICAS=1|3 (bench/cost.sh)
+	bench/cost.sh
 
 bench-reads: build ## CPU per point read in a shard's RocksDB: one Get per key vs one MultiGet per batch (bench/README.md)
 	"$(JAVA_HOME)/bin/java" -jar node-image/target/limedb-node.jar bench-reads

@@ -8,6 +8,8 @@ import io.limedb.testkit.net.FaultProxy.Direction;
 import io.limedb.testkit.net.FaultProxy.Mode;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -293,12 +295,17 @@ class FaultProxyTest {
 
     @Test
     void aTargetThatIsDownResetsTheClient() throws Exception {
-        up(true);
-        target.close(); // nothing listens on the target port any more
-        try (var s = connect()) {
-            assertClosedSoon(s);
+        // The target port is held by a socket that is bound and never listens: a connection to it is
+        // refused, and no other socket can take the port meanwhile (a freed port could be reused, even
+        // by the proxy's own outgoing connection, which then connects to itself and stays open).
+        try (var held = new Socket()) {
+            held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            proxy = FaultProxy.start("127.0.0.1", held.getLocalPort());
+            try (var s = connect()) {
+                assertClosedSoon(s);
+            }
+            await(() -> proxy.openConnections() == 0);
         }
-        await(() -> proxy.openConnections() == 0);
     }
 
     @Test
