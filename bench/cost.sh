@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# `make bench-cost`: what one request costs each process, LimeDB against twemproxy over three
-# redis-servers, on the same loads after the same warm-up: instructions (perf stat, the CPU's own
-# counters) and CPU time (/proc/<pid>/stat) per request, for the proxy tier (LimeDB's coordinator,
-# nutcracker) and the server tier (LimeDB's shard members, the redis-servers and their replicas).
-# Requests per second move with this VM's mood by 20%; instructions per request move by a few percent,
-# so they are the figure to compare two versions by, and they say in which tier a gap lies. CPU time
-# per request includes what instructions miss: cache misses, the kernel waking threads.
+# `make bench-cost`: what one request costs each tier, LimeDB against twemproxy over three
+# redis-servers, on the same loads after the same warm-up: instructions and cycles (perf stat, the
+# CPU's own counters) and CPU time (/proc/<pid>/stat) per request, for the proxy tier (LimeDB's
+# coordinator, nutcracker) and the server tier (LimeDB's shard members, the redis-servers and their
+# replicas). Requests per second say which system is faster; these say in which tier the difference
+# lies, and whether it is work done (instructions) or time spent on it (cycles: cache misses, thread
+# switches).
 #
 # Knobs (environment): OPS ("get set"), PIPELINES ("1 16"), SIZE (100), REPLICAS (1; 3: LimeDB 3 x 3
 # sync against backends with an async replica each), REQUESTS (200000 at pipeline 1, 5x that
@@ -104,10 +104,10 @@ measure twemproxy "$nut" "$backends" $TWEM_PORT
 {
   echo "# LimeDB cost per request, $(date -u +%FT%TZ), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "# redis-benchmark -c $CLIENTS -d $SIZE -r $KEYSPACE; $( [ "$REPLICAS" = 3 ] && echo "LimeDB 3 shards x 3 members (sync) vs twemproxy over 3 redis-servers with an async replica each" || echo "LimeDB 3 shards vs twemproxy over 3 redis-servers")"
-  echo "# proxy = LimeDB coordinator / nutcracker; servers = LimeDB shard members / redis-servers; instructions from perf stat (user + kernel), CPU from /proc"
+  echo "# per request: ins = instructions, cyc = cycles (perf stat, user + kernel), us = CPU time (/proc; perf's per-thread counting adds to it, more for the system with more thread switches)"
+  echo "# proxy = LimeDB coordinator / nutcracker; server = LimeDB shard members / redis-servers"
   awk -v hz="$hz" '
     function per(x, n) { return x == "n/a" ? "n/a" : sprintf("%.0f", x / n) }
-    function ipc(i, c) { return (i == "n/a" || c == "n/a" || c == 0) ? "n/a" : sprintf("%.2f", i / c) }
     function ratio(a, b) { return (a == "n/a" || b == "n/a" || b == 0) ? "n/a" : sprintf("%.2fx", a / b) }
     { k = $2 " " $3; keys[k] = 1; rps[$1, k] = $5; n[$1, k] = $4; pi[$1, k] = $6; pc[$1, k] = $7; si[$1, k] = $8; sc[$1, k] = $9
       pt[$1, k] = $10 / hz / $4 * 1e6; st[$1, k] = $11 / hz / $4 * 1e6; order[++m] = k
@@ -115,12 +115,12 @@ measure twemproxy "$nut" "$backends" $TWEM_PORT
       if ($12 != "n/a" && $10 > 0) { cov = $12 / 1000 / ($10 / hz); if (cov < mincov || mincov == "") mincov = cov }
       if ($13 != "n/a" && $11 > 0) { cov = $13 / 1000 / ($11 / hz); if (cov < mincov || mincov == "") mincov = cov } }
     END {
-      printf "%-9s %-10s %9s %13s %13s %12s %12s %9s %9s\n", "load", "system", "req/s", "proxy ins/req", "server ins/req", "proxy us/req", "server us/req", "proxy IPC", "server IPC"
+      printf "%-9s %-11s %9s %10s %10s %10s %10s %9s %9s\n", "load", "system", "req/s", "proxy ins", "proxy cyc", "server ins", "server cyc", "proxy us", "server us"
       for (j = 1; j <= m; j++) { k = order[j]; if (done[k]++) continue; split(k, c, " ")
         for (s = 0; s < 2; s++) { sys = s ? "twemproxy" : "limedb"; x = sys SUBSEP k
-          printf "P%-2s %-5s %-10s %9.0f %13s %13s %12.2f %12.2f %9s %9s\n", c[1], toupper(c[2]), sys, rps[x], per(pi[x], n[x]), per(si[x], n[x]), pt[x], st[x], ipc(pi[x], pc[x]), ipc(si[x], sc[x]) }
+          printf "P%-2s %-5s %-11s %9.0f %10s %10s %10s %10s %9.2f %9.2f\n", c[1], toupper(c[2]), sys, rps[x], per(pi[x], n[x]), per(pc[x], n[x]), per(si[x], n[x]), per(sc[x], n[x]), pt[x], st[x] }
         a = "limedb" SUBSEP k; b = "twemproxy" SUBSEP k
-        printf "%-9s %-10s %9s %13s %13s %12s %12s\n", "", "LimeDB/twem", sprintf("%.2fx", rps[a] / rps[b]), ratio(per(pi[a], n[a]), per(pi[b], n[b])), ratio(per(si[a], n[a]), per(si[b], n[b])), sprintf("%.2fx", pt[a] / pt[b]), sprintf("%.2fx", st[a] / st[b]) }
+        printf "%-9s %-11s %9s %10s %10s %10s %10s %9s %9s\n", "", "LimeDB/twem", sprintf("%.2fx", rps[a] / rps[b]), ratio(per(pi[a], n[a]), per(pi[b], n[b])), ratio(per(pc[a], n[a]), per(pc[b], n[b])), ratio(per(si[a], n[a]), per(si[b], n[b])), ratio(per(sc[a], n[a]), per(sc[b], n[b])), sprintf("%.2fx", pt[a] / pt[b]), sprintf("%.2fx", st[a] / st[b]) }
       if (mincov != "") printf "# perf counted at least %.0f%% of the CPU time /proc reports for every tier and load%s\n", 100 * mincov, (mincov < 0.9 ? " (below 90%: threads started after perf attached were missed; instructions are low)" : "") }' "$work/raw"
 } | tee "$out"
 echo "bench-cost: results in $out" >&2

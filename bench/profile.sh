@@ -4,7 +4,7 @@
 # (OP, PIPELINE, SIZE) twice and reports:
 #   - requests per second;
 #   - CPU time per request of the coordinator, the shards (all members) and redis-benchmark, from
-#     /proc/<pid>/stat (this VM has no hardware counters, so CPU time stands in for instructions);
+#     /proc/<pid>/stat (instructions and cycles per request of each tier: make bench-cost);
 #   - operations per batch the shards received (limedb_batch_ops);
 #   - where the CPU goes in the coordinator and shard-0's primary, from async-profiler: Java, JVM,
 #     RocksDB and kernel frames in one stack, given as the inclusive share of named steps (memtable,
