@@ -36,8 +36,21 @@ class ReplicatedClusterIT {
                     return true;
                 });
             }
-            var body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + spec.coordinatorHttp() + "/api/v1/cluster/state")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            // The coordinator asks each member for its status with a 1 s deadline; on a loaded machine a
+            // member can miss it for a moment, and the state says so (reachable false, status degraded).
+            // Checked below: a state in which every member answered, within 20 s.
+            var http = HttpClient.newHttpClient();
+            var stateRequest = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + spec.coordinatorHttp()
+                    + "/api/v1/cluster/state")).build();
+            String[] last = {null};
+            Awaitility.await().atMost(20, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(500)).until(() -> {
+                last[0] = http.send(stateRequest, HttpResponse.BodyHandlers.ofString()).body();
+                for (JsonNode shard : new ObjectMapper().readTree(last[0]).get("shards")) {
+                    for (JsonNode m : shard.get("members")) if (!m.get("reachable").asBoolean()) return false;
+                }
+                return true;
+            });
+            var body = last[0];
             JsonNode state = new ObjectMapper().readTree(body);
             assertThat(state.get("shards")).hasSize(2);
             for (JsonNode shard : state.get("shards")) {
