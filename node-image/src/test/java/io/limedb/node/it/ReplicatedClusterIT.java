@@ -28,7 +28,10 @@ class ReplicatedClusterIT {
         var spec = TestCluster.spec(dir, 2, 3, "sync", 2, List.of("--read.from=replica"));
         try (LocalCluster cluster = new LocalCluster(spec, TestCluster.jar())) {
             cluster.start(Duration.ofSeconds(60));
-            try (var j = new Jedis("127.0.0.1", spec.coordinatorResp())) {
+            // 10 s, not Jedis's 2 s: in one CI run on a loaded 2-core machine the first write after start-up
+            // took longer than 2 s (cause not found yet; see issue 10's seventh-round note). This test checks
+            // what the cluster state shows and that replica reads work, not latency.
+            try (var j = new Jedis("127.0.0.1", spec.coordinatorResp(), 10_000)) {
                 for (int i = 0; i < 200; i++) assertThat(j.set("r:" + i, "v" + i)).isEqualTo("OK");
                 // Replica reads may trail the primary by a moment, never by more than that here.
                 Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> {
