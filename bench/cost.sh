@@ -31,20 +31,8 @@ if ! command -v perf >/dev/null; then
   echo "bench-cost: installing linux-perf" >&2
   DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
 fi
-export PATH="$PATH:/usr/sbin" # nutcracker
-
-REDIS_PORT=16379 LIME_RESP=16380 LIME_HTTP=18080 LIME_GRPC=19090 SHARD_GRPC=19091 SHARD_HTTP=18081
-TWEM_PORT=22121 TWEM_STATS=22222 BACKEND_BASE=16390 REPLICA_BASE=16400 LIME_CONTROL=18070
-work=$(mktemp -d /tmp/limedb-cost.XXXXXX)
-pids=()
-lime_pid=
-cleanup() {
-  for p in "${pids[@]}" $lime_pid; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
 . bench/lib.sh
+scratch cost
 
 hz=$(getconf CLK_TCK)
 ticks() { # CPU ticks of the processes (user + system)

@@ -1,9 +1,23 @@
 # Helpers shared by the benchmark scripts that run LimeDB next to its Redis baselines (run.sh, cost.sh):
-# start a redis-server, twemproxy over three of them, a LimeDB dev cluster warmed up to steady state.
-# Sourced, not run. The caller sets: work (a scratch directory), pids=() and lime_pid= (what cleanup
-# kills), JAVA_HOME, JAR, the ports REDIS_PORT LIME_RESP LIME_HTTP LIME_GRPC SHARD_GRPC SHARD_HTTP
-# LIME_CONTROL TWEM_PORT TWEM_STATS BACKEND_BASE REPLICA_BASE, and the load's shape for the warm-up:
-# WARMUP CLIENTS KEYSPACE SIZES PIPELINES.
+# the ports, a scratch directory cleaned up on exit, a redis-server, twemproxy over three of them, a
+# LimeDB dev cluster warmed up to steady state. Sourced, not run. The caller sets JAVA_HOME, JAR and the
+# load's shape for the warm-up (WARMUP CLIENTS KEYSPACE SIZES PIPELINES), then calls `scratch NAME`.
+
+export PATH="$PATH:/usr/sbin" # nutcracker
+REDIS_PORT=16379 LIME_RESP=16380 LIME_HTTP=18080 LIME_GRPC=19090 SHARD_GRPC=19091 SHARD_HTTP=18081
+TWEM_PORT=22121 TWEM_STATS=22222 BACKEND_BASE=16390 REPLICA_BASE=16400 LIME_CONTROL=18070
+
+scratch() { # name: $work, a directory under /tmp; every process started here is killed and $work removed on exit
+  work=$(mktemp -d "/tmp/limedb-$1.XXXXXX")
+  pids=()
+  lime_pid=
+  trap cleanup EXIT INT TERM
+}
+cleanup() {
+  for p in "${pids[@]}" $lime_pid; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 
 redis() { # port [extra args]: a redis-server with LimeDB's durability (log per write, no fsync)
   local port=$1; shift

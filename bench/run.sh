@@ -27,21 +27,8 @@ JAVA_HOME=${JAVA_HOME:-$(scripts/find-jdk.sh)}
 JAR=${JAR:-node-image/target/limedb-node.jar}
 [ -f "$JAR" ] || { echo "bench: $JAR missing; run make build" >&2; exit 1; }
 bench/install-tools.sh
-export PATH="$PATH:/usr/sbin" # nutcracker
-
-REDIS_PORT=16379 LIME_RESP=16380 LIME_HTTP=18080 LIME_GRPC=19090 SHARD_GRPC=19091 SHARD_HTTP=18081
-TWEM_PORT=22121 TWEM_STATS=22222 BACKEND_BASE=16390 REPLICA_BASE=16400 LIME_CONTROL=18070
-work=$(mktemp -d /tmp/limedb-bench.XXXXXX)
-pids=()
-lime_pid=
-cleanup() {
-  for p in "${pids[@]}" $lime_pid; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
 . bench/lib.sh
+scratch bench
 memory() { # label name: resident memory of LimeDB's processes and of the Redis baselines, after the measured rounds
   echo "# memory after the $1 rounds (resident): limedb $(rss_mb "$work/$2") MiB (value cache $VALUE_CACHE_MB MiB per shard member);" \
     "twemproxy + its redis-servers $(( $(rss_mb "nutcracker -c $work") + $(rss_mb "redis-server 127.0.0.1:16[34][09][1-3]") )) MiB"
