@@ -11,7 +11,7 @@ SHARDS ?= 3
 REPLICAS ?= 2
 DATA ?= $(CURDIR)/data/dev
 
-.PHONY: help build test crds dev bench bench-ab bench-cost bench-reads bench-reshard profile clean
+.PHONY: help build test crds dev bench bench-ab bench-cost bench-memory bench-reads bench-reshard profile clean
 help: ## this list
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -38,6 +38,9 @@ bench-ab: build ## two builds or two settings side by side, alternating rounds: 
 
 bench-cost: build ## instructions and CPU time per request of each tier, LimeDB vs twemproxy: OPS, PIPELINES, SIZE, REPLICAS=1|3 (bench/cost.sh)
 	bench/cost.sh
+
+bench-memory: build ## a shard under a container memory limit (LIMIT_MB, default 512) and load, as a pod runs it: peak memory, OOM kills (bench/memory.sh)
+	bench/memory.sh
 
 bench-reads: build ## CPU per point read in a shard's RocksDB: one Get per key vs one MultiGet per batch (bench/README.md)
 	"$(JAVA_HOME)/bin/java" -jar node-image/target/limedb-node.jar bench-reads

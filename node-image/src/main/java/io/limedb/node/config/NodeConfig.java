@@ -96,21 +96,26 @@ public final class NodeConfig {
                     + "connection. At least limits.value.bytes + limits.key.bytes + 1024, so that the largest SET fits");
     public static final ConfigKey<Compression> ROCKSDB_COMPRESSION = oneOf("rocksdb.compression",
             Compression.LZ4, Compression.class, "shard only: RocksDB block compression (none, snappy, lz4, zstd)");
-    public static final ConfigKey<Long> ROCKSDB_BLOCK_CACHE_MB = positiveLong("rocksdb.block.cache.mb", 128,
-            "shard only: RocksDB block cache size in MiB");
+    public static final ConfigKey<Long> ROCKSDB_BLOCK_CACHE_MB = positiveLong("rocksdb.block.cache.mb",
+            MemoryBudget.DETECTED.blockCacheMb(), "shard only: RocksDB block cache size in MiB; default: 40% of what "
+                    + "the container's memory limit leaves after the heap and 128 MiB for the JVM, 128 without a limit "
+                    + "(see Memory in the README)");
     public static final ConfigKey<Long> VALUE_CACHE_MB = new ConfigKey<>("value.cache.mb",
-            Math.min(128, Runtime.getRuntime().maxMemory() / 4 >> 20),
+            MemoryBudget.DETECTED.valueCacheMb(),
             "shard only: MiB of native memory (outside the heap, within -XX:MaxDirectMemorySize) for recent values "
                     + "and keys found absent, in front of RocksDB: a GET that finds its key there does not read RocksDB. "
                     + "Never older than RocksDB: a write replaces its key's entry. Oldest dropped first. 0 = off, at "
-                    + "most 2047; default: 128, or a quarter of the heap when that is less", s -> {
+                    + "most 2047; default: 20% of what the container's memory limit leaves after the heap and 128 MiB "
+                    + "for the JVM (at most half the heap); without a limit 128, or a quarter of the heap when that is less", s -> {
                         long v = Long.parseLong(s);
                         if (v < 0 || v > 2047) throw new IllegalArgumentException("must be 0 (off) to 2047");
                         return v;
                     });
-    public static final ConfigKey<Long> ROCKSDB_WRITE_BUFFER_MB = positiveLong("rocksdb.write.buffer.mb", 64,
-            "shard only: RocksDB memtable memory of the data in MiB: 8 memtables of an eighth each (small enough "
-                    + "to stay in the CPU caches), flushed 4 at a time");
+    public static final ConfigKey<Long> ROCKSDB_WRITE_BUFFER_MB = positiveLong("rocksdb.write.buffer.mb",
+            MemoryBudget.DETECTED.writeBufferMb(), "shard only: RocksDB memtable memory of the data in MiB: 8 memtables "
+                    + "of an eighth each (small enough to stay in the CPU caches), flushed 4 at a time; the replication "
+                    + "log's memtables take up to half as much again. Default: 64, or 20% of what the container's memory "
+                    + "limit leaves after the heap and 128 MiB for the JVM when that is less");
     public static final ConfigKey<Boolean> ROCKSDB_SYNC = bool("rocksdb.sync", false,
             "shard only: fsync the WAL on every write (survives power loss; slower). "
                     + "Without it the WAL is still written on every write and survives a process crash");

@@ -56,7 +56,8 @@ public final class ReplicationLog {
     private long cachedBytes;
 
     public ReplicationLog(KeyValueStore store) {
-        this(store, CACHED_RECORDS, CACHED_BYTES);
+        // At most a quarter of the heap: a shard pod's heap is a quarter of its memory limit.
+        this(store, CACHED_RECORDS, Math.min(CACHED_BYTES, Runtime.getRuntime().maxMemory() / 4));
     }
 
     ReplicationLog(KeyValueStore store, int maxCachedRecords, long maxCachedBytes) {

@@ -122,7 +122,10 @@ public final class RocksDbStore implements KeyValueStore {
                 // the shard's hottest code under redis-benchmark GETs (bench/README.md).
                 .setMemtablePrefixBloomSizeRatio(0.05)
                 .setMemtableWholeKeyFiltering(true);
-        smallCfOptions = new ColumnFamilyOptions().setWriteBufferSize(Math.min(s.writeBufferBytes(), 16L << 20));
+        // The replication log takes as many bytes as the data (every write is also a log record), the meta
+        // column family few: a quarter of the data's budget each, two memtables at most (RocksDB's default).
+        smallCfOptions = new ColumnFamilyOptions()
+                .setWriteBufferSize(Math.max(1L << 20, Math.min(s.writeBufferBytes() / 4, 16L << 20)));
         writeOptions = new WriteOptions().setSync(s.syncWrites());
         syncWrites = s.syncWrites();
         syncWriteOptions = new WriteOptions().setSync(true);

@@ -28,12 +28,19 @@ final class NodePods {
     static final String CONTAINER = Names.NODE_CONTAINER;
     static final long USER = 10001;
     static final long TERMINATION_GRACE_SECONDS = 30;
-    /** Half the container's memory for the heap (RocksDB needs the rest); serial GC on small pods. */
-    // DNS answers cached for 5 s (1 s when negative), not 30 s, by the JVM (sun.net.*) and by gRPC's resolver
-    // (networkaddress.cache.ttl as a system property): a pod that comes back (a restart, a shard removed and
-    // added again) has a new IP behind the same name, and peers must not keep dialling the old one.
-    static final String JAVA_TOOL_OPTIONS = "-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -Djava.io.tmpdir=/tmp "
+    // Serial GC on small pods. DNS answers cached for 5 s (1 s when negative), not 30 s, by the JVM (sun.net.*)
+    // and by gRPC's resolver (networkaddress.cache.ttl as a system property): a pod that comes back (a restart,
+    // a shard removed and added again) has a new IP behind the same name, and peers must not keep dialling the old one.
+    private static final String JVM_COMMON = "-XX:+UseSerialGC -Djava.io.tmpdir=/tmp "
             + "-Dnetworkaddress.cache.ttl=5 -Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1";
+    /**
+     * A shard's heap is a quarter of its container's memory: its data lives outside the heap (RocksDB's
+     * block cache and memtables, the value cache), which the shard sizes from the rest of the limit
+     * (the node's MemoryBudget; measured with {@code make bench-memory}).
+     */
+    static final String SHARD_JAVA_TOOL_OPTIONS = "-XX:MaxRAMPercentage=25 " + JVM_COMMON;
+    /** A coordinator keeps nothing outside the heap but Netty's buffers: half its memory for the heap. */
+    static final String COORDINATOR_JAVA_TOOL_OPTIONS = "-XX:MaxRAMPercentage=50 " + JVM_COMMON;
     static final String TMP = "tmp";
     static final String HOSTNAME_TOPOLOGY = "kubernetes.io/hostname";
 
