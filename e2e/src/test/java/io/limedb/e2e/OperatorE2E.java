@@ -46,6 +46,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperatorE2E {
     private static final String NAME = "e2e";
+    /** Each shard member's memory limit (MiB): the suite runs its shards as sized pods, as users should. */
+    private static final int SHARD_MEMORY = 512;
     private static final String OPERATOR_NS = System.getProperty("limedb.e2e.operator.namespace", "limedb-system");
     private static final String OPERATOR_LABEL = "app.kubernetes.io/name";
     private static final String OPERATOR_NAME = "limedb-operator";
@@ -92,9 +94,10 @@ class OperatorE2E {
                   image: %s
                   imagePullPolicy: Never
                   storage: {size: 256Mi, whenDeleted: Delete}
+                  resources: {limits: {memory: %s}}
                   coordinator: {replicas: 1}
                   failover: {primaryUnavailableSeconds: 3}
-                """.formatted(System.getProperty("limedb.e2e.image", "limedb/node:e2e")));
+                """.formatted(SHARD_MEMORY + "Mi", System.getProperty("limedb.e2e.image", "limedb/node:e2e")));
         await("LimeCluster Ready").atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(2))
                 .until(() -> LimeClusters.ready(limes.get(NAME)));
         report("LimeCluster 3x3 Ready (apply to Ready=True)", t0);
@@ -129,6 +132,33 @@ class OperatorE2E {
         pool.shutdown();
         assertThat(missingInitialKeys(http)).as("keys not read back").isZero();
         assertOnePrimaryPerShard();
+        // Each shard sized itself from its pod's memory limit (README, Memory), and none was killed for memory.
+        var shardPods = shardPods();
+        assertThat(shardPods).hasSize(9);
+        String log = cluster.client().pods().inNamespace(cluster.namespace())
+                .withName(shardPods.get(0).getMetadata().getName()).getLog();
+        assertThat(log).contains("memory limit " + SHARD_MEMORY + " MiB: block cache");
+        assertNoShardKilledForMemory();
+    }
+
+    private List<Pod> shardPods() {
+        return cluster.client().pods().inNamespace(cluster.namespace())
+                .withLabel("app.kubernetes.io/instance", NAME).withLabel("app.kubernetes.io/component", "shard").list()
+                .getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    /** No shard container of the cluster was OOM-killed (now or before its last restart). */
+    private void assertNoShardKilledForMemory() {
+        for (Pod p : shardPods()) {
+            for (var cs : p.getStatus().getContainerStatuses()) {
+                var last = cs.getLastState() == null ? null : cs.getLastState().getTerminated();
+                var now = cs.getState() == null ? null : cs.getState().getTerminated();
+                assertThat(last == null ? "" : last.getReason()).as("%s last state", p.getMetadata().getName())
+                        .isNotEqualTo("OOMKilled");
+                assertThat(now == null ? "" : now.getReason()).as("%s state", p.getMetadata().getName())
+                        .isNotEqualTo("OOMKilled");
+            }
+        }
     }
 
     @Test
@@ -250,6 +280,7 @@ class OperatorE2E {
         System.out.println("e2e: kubectl get lime\n" + table);
         assertThat(table.lines().findFirst().orElse("")).contains("PHASE", "RESHARDING", "RING");
         assertOnePrimaryPerShard();
+        assertNoShardKilledForMemory();
     }
 
     @Test
