@@ -24,8 +24,13 @@ public record MemoryBudget(long limitMb, long maxHeapMb, long blockCacheMb, long
     /** The JVM's memory outside the heap and the value cache, measured at ~80 MiB under load, with room. */
     public static final long JVM_NATIVE_MB = 128;
 
-    /** The budget of this process: from its container's memory limit, if it has one. */
-    public static final MemoryBudget DETECTED = of(containerLimitMb(), Runtime.getRuntime().maxMemory() >> 20);
+    /**
+     * The budget of this process: from its container's memory limit, if it has one, or from the system
+     * property {@code limedb.memory.limit.mb} (0: none). The dev cluster sets 0 for its nodes, which share
+     * one machine (and whatever limit it has) between them.
+     */
+    public static final MemoryBudget DETECTED = of(Long.getLong("limedb.memory.limit.mb", -1) >= 0
+            ? Long.getLong("limedb.memory.limit.mb") : containerLimitMb(), Runtime.getRuntime().maxMemory() >> 20);
 
     /** The budget for a memory limit in MiB (0: none) and a heap of maxHeapMb. */
     public static MemoryBudget of(long limitMb, long maxHeapMb) {

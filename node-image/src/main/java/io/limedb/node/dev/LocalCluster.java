@@ -390,6 +390,9 @@ public final class LocalCluster implements AutoCloseable {
         cmd.addAll(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC"));
         // Native memory for buffers (Netty) and the shard's value cache (value.cache.mb, outside the heap).
         cmd.add("-XX:MaxDirectMemorySize=" + (512 + valueCacheMb()) + "m");
+        // The nodes share this machine, and any memory limit it has, between them: none sizes its caches from
+        // that limit as a pod does from its own (MemoryBudget); they take the fixed sizes.
+        cmd.add("-Dlimedb.memory.limit.mb=0");
         // Every node of a dev cluster shares this machine's cores: each sizes its event loops, workers
         // and compiler threads for half of them, as a pod would for its CPU limit. On 2 cores the
         // coordinator then runs one event loop, and requests in flight together travel in fewer,
