@@ -42,9 +42,10 @@ else
   kills() { awk '/^oom_kill /{print $2}' "$cg/memory.oom_control"; }
 fi
 cleanup() {
+  # The shard first, hard: a JVM stalled at its memory limit may never finish shutting down.
+  for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   sleep 0.5; rmdir "$cg" 2>/dev/null || true
   [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
@@ -63,18 +64,19 @@ echo "{\"version\": 1, \"shards\": [{\"id\": \"shard-0\", \"address\": \"127.0.0
   --http.port=$COORD_HTTP --resp.port=$RESP --topology.file="$work/topology.json" > "$work/coordinator.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 240); do redis-cli -p $RESP set memory-probe 1 2>/dev/null | grep -q OK && break; sleep 0.5; done
-redis-cli -p $RESP set memory-probe 1 | grep -q OK || { tail -20 "$work/shard.log" "$work/coordinator.log"; echo "bench-memory: no cluster" >&2; exit 1; }
+redis-cli -p $RESP set memory-probe 1 | grep -q OK || { tail -n 20 "$work/shard.log" "$work/coordinator.log"; echo "bench-memory: no cluster" >&2; exit 1; }
 
 echo "shard under a ${LIMIT_MB} MiB memory limit; JVM options: $JAVA_OPTS ${EXTRA_ENV:+; env: $EXTRA_ENV}"
 grep -m1 -i 'memory' "$work/shard.log" || true
 echo "load: SET then GET, -P 16 -c 50 -d $SIZE -n $REQUESTS, keys over $KEYSPACE, $ROUNDS rounds"
-alive=1 ws_peak=0
+alive=1 ws_peak=0 failed=0
 for r in $(seq 1 "$ROUNDS"); do
   for op in set get; do
     kill -0 "$shard" 2>/dev/null || { alive=0; break 2; }
-    rps=$(redis-benchmark -p $RESP -t $op -n "$REQUESTS" -c 50 -d "$SIZE" -r "$KEYSPACE" -P 16 --csv 2>/dev/null \
+    rps=$(timeout 300 redis-benchmark -p $RESP -t $op -n "$REQUESTS" -c 50 -d "$SIZE" -r "$KEYSPACE" -P 16 --csv 2>/dev/null \
       | awk -F, 'NR>1{gsub(/"/,""); print $2}' || true)
     rss=$(awk '/^VmRSS/{print int($2/1024)}' /proc/$shard/status 2>/dev/null || echo gone)
+    [ -n "$rps" ] || failed=$((failed + 1))
     u=$(usage); ws=$((u - $(inactive_file)))
     [ "$ws" -gt "$ws_peak" ] && ws_peak=$ws
     printf "round %d %-3s %9s req/s   cgroup %4d MiB, working set %4d MiB   shard RSS %s MiB\n" "$r" "$op" "${rps:-failed}" \
@@ -93,8 +95,12 @@ if [ "$alive" = 1 ]; then
 fi
 echo "peak: cgroup $(mb "$(peak)") MiB (page cache included), working set $(mb "$ws_peak") MiB (after a load; what the kubelet reads) of the ${LIMIT_MB} MiB limit; OOM kills: $(kills)"
 if [ "$alive" = 0 ] || [ "$(kills)" != 0 ]; then
-  echo "bench-memory: the shard was killed (out of memory) under a ${LIMIT_MB} MiB limit; its last lines:"
-  tail -5 "$work/shard.log"
+  echo "bench-memory: FAILED: the shard was killed (out of memory) under a ${LIMIT_MB} MiB limit; its last lines:"
+  tail -n 5 "$work/shard.log"
   exit 1
 fi
-echo "the shard stayed inside the limit"
+if [ "$failed" != 0 ]; then
+  echo "bench-memory: FAILED: $failed load(s) got no answers: the shard stalled at its ${LIMIT_MB} MiB limit (alive, not serving)"
+  exit 1
+fi
+echo "the shard stayed inside the limit and served every load"
