@@ -398,16 +398,26 @@ public final class ControlLoop {
         return mem.lastKnown.values().stream().mapToLong(MemberReport::knownHead).max().orElse(0);
     }
 
+    // Reads and writes of the store take turns (the tick's thread and the adapters' calls: reshard, addShard,
+    // removeShard), so that state() only ever moves forward: a read that started before a write and ended
+    // after it would otherwise put back the older state, and an adapter reading it (a scale-out waiting for
+    // its ring) would act on a topology already gone.
+    private final Object storeTurn = new Object();
+
     private Versioned read() {
-        var v = store.read();
-        state = v.state();
-        return v;
+        synchronized (storeTurn) {
+            var v = store.read();
+            state = v.state();
+            return v;
+        }
     }
 
     private boolean cas(Versioned v, ClusterState next) {
-        if (!store.compareAndSet(v.version(), next)) return false;
-        state = next;
-        return true;
+        synchronized (storeTurn) {
+            if (!store.compareAndSet(v.version(), next)) return false;
+            state = next;
+            return true;
+        }
     }
 
     private void emit(ControlEvent e) {
