@@ -49,12 +49,22 @@ public record MemoryBudget(long limitMb, long maxHeapMb, long blockCacheMb, long
      * caches full, and the data's memtables plus the replication log's (half as much again).
      */
     public long plannedMb() {
-        return maxHeapMb + JVM_NATIVE_MB + blockCacheMb + valueCacheMb + writeBufferMb * 3 / 2;
+        return plannedMb(blockCacheMb, valueCacheMb, writeBufferMb);
     }
 
-    /** Whether there is a limit and the plan does not fit in it (the caches are at their smallest already). */
+    /** The same with these cache and memtable sizes (the ones in effect, when keys were set). */
+    public long plannedMb(long blockCache, long valueCache, long writeBuffer) {
+        return maxHeapMb + JVM_NATIVE_MB + blockCache + valueCache + writeBuffer * 3 / 2;
+    }
+
+    /** Whether there is a limit and the plan with these sizes does not fit in it. */
+    public boolean exceeds(long blockCache, long valueCache, long writeBuffer) {
+        return limitMb > 0 && plannedMb(blockCache, valueCache, writeBuffer) > limitMb;
+    }
+
+    /** Whether there is a limit and even this budget does not fit in it (its caches are at their smallest). */
     public boolean tight() {
-        return limitMb > 0 && plannedMb() > limitMb;
+        return exceeds(blockCacheMb, valueCacheMb, writeBufferMb);
     }
 
     /** One line for the start-up log. */

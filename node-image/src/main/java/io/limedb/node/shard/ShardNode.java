@@ -40,12 +40,15 @@ public final class ShardNode implements AutoCloseable {
         Path dir = Path.of(c.get(DATA_DIR));
         long start = System.nanoTime();
         var budget = io.limedb.node.config.MemoryBudget.DETECTED;
+        long blockCache = c.get(NodeConfig.ROCKSDB_BLOCK_CACHE_MB), valueCache = c.get(NodeConfig.VALUE_CACHE_MB);
+        long writeBuffer = c.get(NodeConfig.ROCKSDB_WRITE_BUFFER_MB);
         LOG.info("shard {}: {}; in effect: block cache {} MiB, value cache {} MiB, memtables {} MiB", id, budget.describe(),
-                c.get(NodeConfig.ROCKSDB_BLOCK_CACHE_MB), c.get(NodeConfig.VALUE_CACHE_MB), c.get(NodeConfig.ROCKSDB_WRITE_BUFFER_MB));
-        if (budget.tight()) {
-            LOG.warn("shard {}: the memory limit ({} MiB) is below what the shard may hold at its smallest ({} MiB: heap, "
-                    + "JVM, caches and memtables at their minimum): under load it may be killed for memory; give the pod "
-                    + "more (384 MiB or more)", id, budget.limitMb(), budget.plannedMb());
+                blockCache, valueCache, writeBuffer);
+        if (budget.exceeds(blockCache, valueCache, writeBuffer)) {
+            LOG.warn("shard {}: the memory limit ({} MiB) is below what the shard may hold ({} MiB: heap, JVM, caches and "
+                    + "memtables{}): under load it may be killed for memory; give the pod more{}", id, budget.limitMb(),
+                    budget.plannedMb(blockCache, valueCache, writeBuffer),
+                    budget.tight() ? ", all at their smallest" : ", as set", budget.tight() ? "" : " or set smaller caches");
         }
         store = RocksDbStore.open(dir, new RocksDbStore.Settings(c.get(NodeConfig.ROCKSDB_COMPRESSION),
                 c.get(NodeConfig.ROCKSDB_BLOCK_CACHE_MB) << 20, c.get(NodeConfig.ROCKSDB_WRITE_BUFFER_MB) << 20,

@@ -43,5 +43,8 @@ class MemoryBudgetTest {
         assertThat(b.writeBufferMb()).isEqualTo(8);
         assertThat(b.describe()).contains("memory limit 256 MiB");
         assertThat(MemoryBudget.of(320, 128).tight()).isFalse();
+        // Caches set by hand beyond the budget are flagged too.
+        assertThat(MemoryBudget.of(512, 128).exceeds(128, 128, 64)).isTrue();
+        assertThat(MemoryBudget.of(0, 512).exceeds(4096, 2047, 64)).isFalse(); // no limit, nothing to exceed
     }
 }
