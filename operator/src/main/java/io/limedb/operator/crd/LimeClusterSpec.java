@@ -59,7 +59,7 @@ public class LimeClusterSpec {
 
     @JsonPropertyDescription("CPU and memory of each shard member's container. A shard sizes its heap (a quarter), "
             + "block cache, value cache and memtables from limits.memory: give it 512Mi or more (1Gi or more for "
-            + "caches that hold a useful share of the data); below ~320Mi it warns that it may be killed for memory.")
+            + "caches that hold a useful share of the data); below ~290Mi it warns that it may be killed for memory.")
     public ResourceRequirements resources;
 
     @JsonPropertyDescription("The coordinators: stateless routers speaking RESP, REST and gRPC.")
