@@ -97,7 +97,7 @@ class OperatorE2E {
                   resources: {limits: {memory: %s}}
                   coordinator: {replicas: 1}
                   failover: {primaryUnavailableSeconds: 3}
-                """.formatted(SHARD_MEMORY + "Mi", System.getProperty("limedb.e2e.image", "limedb/node:e2e")));
+                """.formatted(System.getProperty("limedb.e2e.image", "limedb/node:e2e"), SHARD_MEMORY + "Mi"));
         await("LimeCluster Ready").atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(2))
                 .until(() -> LimeClusters.ready(limes.get(NAME)));
         report("LimeCluster 3x3 Ready (apply to Ready=True)", t0);
