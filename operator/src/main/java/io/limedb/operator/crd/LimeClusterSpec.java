@@ -57,6 +57,15 @@ public class LimeClusterSpec {
     @Default("{}")
     public Storage storage = new Storage();
 
+    /**
+     * cpu and memory of resources are quantities: the API server's own schema for them accepts any string,
+     * and one that is not a quantity would fail the operator's reading of every LimeCluster (its watch stops).
+     */
+    static final String QUANTITIES = "(!has(self.limits) || ((!('memory' in self.limits) || isQuantity(string(self.limits['memory']))) && (!('cpu' in self.limits) || isQuantity(string(self.limits['cpu']))))) && (!has(self.requests) || ((!('memory' in self.requests) || isQuantity(string(self.requests['memory']))) && (!('cpu' in self.requests) || isQuantity(string(self.requests['cpu'])))))";
+    static final String QUANTITIES_MESSAGE = "cpu and memory in resources.limits and resources.requests must be quantities "
+            + "such as 512Mi, 1Gi, 500m or 2";
+
+    @ValidationRule(value = QUANTITIES, message = QUANTITIES_MESSAGE)
     @JsonPropertyDescription("CPU and memory of each shard member's container. A shard sizes its heap (a quarter), "
             + "block cache, value cache and memtables from limits.memory: give it 512Mi or more (1Gi or more for "
             + "caches that hold a useful share of the data); below ~290Mi it warns that it may be killed for memory.")
@@ -162,6 +171,7 @@ public class LimeClusterSpec {
         public Ports ports = new Ports();
 
         @JsonPropertyDescription("CPU and memory of each coordinator container.")
+        @ValidationRule(value = QUANTITIES, message = QUANTITIES_MESSAGE)
         public ResourceRequirements resources;
 
         /** Values of {@link #serviceType}. */

@@ -144,6 +144,24 @@ class CrdValidationIT {
         assertThat(rejection(() -> create(spec))).contains(message);
     }
 
+    // The API server's schema of resources takes any string; the operator could not read a LimeCluster
+    // with one that is not a quantity (its watch of every LimeCluster stopped), so the CRD refuses it.
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            {resources: {limits: {memory: 'limedb/node:e2e'}}}           | spec.resources: Invalid value: "object": cpu and memory in resources.limits and resources.requests must be quantities
+            {resources: {requests: {cpu: lots}}}                        | spec.resources: Invalid value: "object": cpu and memory in resources.limits and resources.requests must be quantities
+            {coordinator: {resources: {limits: {memory: 1 GB}}}}        | spec.coordinator.resources: Invalid value: "object": cpu and memory
+            """)
+    void resourcesAreQuantities(String spec, String message) {
+        assertThat(rejection(() -> create(spec))).contains(message);
+    }
+
+    @Test
+    void resourcesThatAreQuantitiesAreAccepted() {
+        create("{resources: {limits: {memory: 512Mi, cpu: 2}, requests: {memory: 536870912, cpu: 500m}}, "
+                + "coordinator: {resources: {limits: {memory: 1Gi}}}}");
+    }
+
     @Nested
     class MinInSync {
         @Test
