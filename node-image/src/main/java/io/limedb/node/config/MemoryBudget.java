@@ -29,8 +29,8 @@ public record MemoryBudget(long limitMb, long maxHeapMb, long blockCacheMb, long
      * property {@code limedb.memory.limit.mb} (0: none). The dev cluster sets 0 for its nodes, which share
      * one machine (and whatever limit it has) between them.
      */
-    public static final MemoryBudget DETECTED = of(Long.getLong("limedb.memory.limit.mb", -1) >= 0
-            ? Long.getLong("limedb.memory.limit.mb") : containerLimitMb(), Runtime.getRuntime().maxMemory() >> 20);
+    public static final MemoryBudget DETECTED = of(Long.getLong("limedb.memory.limit.mb", containerLimitMb()),
+            Runtime.getRuntime().maxMemory() >> 20);
 
     /** The budget for a memory limit in MiB (0: none) and a heap of maxHeapMb. */
     public static MemoryBudget of(long limitMb, long maxHeapMb) {

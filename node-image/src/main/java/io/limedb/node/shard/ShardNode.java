@@ -51,8 +51,7 @@ public final class ShardNode implements AutoCloseable {
                     budget.tight() ? ", all at their smallest" : ", as set", budget.tight() ? "" : " or set smaller caches");
         }
         store = RocksDbStore.open(dir, new RocksDbStore.Settings(c.get(NodeConfig.ROCKSDB_COMPRESSION),
-                c.get(NodeConfig.ROCKSDB_BLOCK_CACHE_MB) << 20, c.get(NodeConfig.ROCKSDB_WRITE_BUFFER_MB) << 20,
-                c.get(NodeConfig.ROCKSDB_SYNC), c.get(NodeConfig.VALUE_CACHE_MB) << 20));
+                blockCache << 20, writeBuffer << 20, c.get(NodeConfig.ROCKSDB_SYNC), valueCache << 20));
         LOG.info("shard {}: RocksDB open at {} in {} ms, ~{} keys", id, dir.toAbsolutePath(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), store.estimatedKeys());
         var limits = Limits.from(c);
