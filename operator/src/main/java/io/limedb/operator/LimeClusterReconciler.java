@@ -104,6 +104,15 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
             if (supervisor != null) supervisor.pause(true);
             return status(cluster, existing, supervisor, false, "", null, Duration.ofSeconds(10));
         }
+        var invalid = spec.problems();
+        if (!invalid.isEmpty()) {
+            // Stored before the CRD refused it (the CRD refuses these on create and update). Nothing is built
+            // from it; a running cluster's control loop keeps failing over, and the other clusters go on.
+            String problem = "the spec cannot be applied: " + String.join("; ", invalid);
+            LOG.warnf("%s/%s: %s", ns, cluster.getMetadata().getName(), problem);
+            return status(cluster, supervisor != null && supervisor.topology() != null ? supervisor.topology() : existing,
+                    supervisor, false, problem, null, Duration.ofSeconds(30));
+        }
 
         var layout = new ClusterLayout(cluster, existing == null ? spec.shards : existing.shards().size(), settings);
         if (existing == null) {

@@ -9,7 +9,6 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Affinity;
-import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
 import io.fabric8.kubernetes.model.annotation.SpecReplicas;
@@ -58,8 +57,9 @@ public class LimeClusterSpec {
     public Storage storage = new Storage();
 
     /**
-     * cpu and memory of resources are quantities: the API server's own schema for them accepts any string,
-     * and one that is not a quantity would fail the operator's reading of every LimeCluster (its watch stops).
+     * cpu and memory of resources are quantities: refused on create and update with a message that says so.
+     * The operator reads resources as strings as well ({@link ContainerResources}), so one stored before this rule
+     * is that cluster's InvalidSpec status, not a stop of the watch of every LimeCluster.
      */
     static final String QUANTITIES = "(!has(self.limits) || ((!('memory' in self.limits) || isQuantity(string(self.limits['memory']))) && (!('cpu' in self.limits) || isQuantity(string(self.limits['cpu']))))) && (!has(self.requests) || ((!('memory' in self.requests) || isQuantity(string(self.requests['memory']))) && (!('cpu' in self.requests) || isQuantity(string(self.requests['cpu'])))))";
     static final String QUANTITIES_MESSAGE = "cpu and memory in resources.limits and resources.requests must be quantities "
@@ -69,7 +69,7 @@ public class LimeClusterSpec {
     @JsonPropertyDescription("CPU and memory of each shard member's container. A shard sizes its heap (a quarter), "
             + "block cache, value cache and memtables from limits.memory: give it 512Mi or more (1Gi or more for "
             + "caches that hold a useful share of the data); below ~290Mi it warns that it may be killed for memory.")
-    public ResourceRequirements resources;
+    public ContainerResources resources;
 
     @JsonPropertyDescription("The coordinators: stateless routers speaking RESP, REST and gRPC.")
     @Default("{}")
@@ -108,6 +108,20 @@ public class LimeClusterSpec {
 
     @JsonPropertyDescription("Priority class of shard and coordinator pods.")
     public String priorityClassName;
+
+    /**
+     * What in this spec the operator cannot build objects from, each with its path (e.g. {@code
+     * spec.resources.limits.memory: "x" is not a quantity ...}); empty when nothing. The CRD refuses all of these
+     * on create and update; this catches objects stored before a rule existed.
+     */
+    public List<String> problems() {
+        var found = new java.util.ArrayList<String>();
+        if (resources != null) found.addAll(resources.problems("spec.resources"));
+        if (coordinator != null && coordinator.resources != null) {
+            found.addAll(coordinator.resources.problems("spec.coordinator.resources"));
+        }
+        return found;
+    }
 
     /** Values of {@link #imagePullPolicy} (the CRD's enum; the field stays a string). */
     public enum ImagePullPolicy { Always, IfNotPresent, Never }
@@ -172,7 +186,7 @@ public class LimeClusterSpec {
 
         @JsonPropertyDescription("CPU and memory of each coordinator container.")
         @ValidationRule(value = QUANTITIES, message = QUANTITIES_MESSAGE)
-        public ResourceRequirements resources;
+        public ContainerResources resources;
 
         /** Values of {@link #serviceType}. */
         public enum ServiceType { ClusterIP, NodePort, LoadBalancer }

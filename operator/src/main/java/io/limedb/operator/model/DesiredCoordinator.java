@@ -90,7 +90,7 @@ public final class DesiredCoordinator {
                 .withLivenessProbe(NodePods.livenessProbe())
                 .withSecurityContext(NodePods.containerSecurityContext())
                 .withVolumeMounts(NodePods.mount(NodePods.TMP, "/tmp"))
-                .withResources(spec.coordinator.resources)
+                .withResources(spec.coordinator.resources == null ? null : spec.coordinator.resources.toRequirements())
                 .build();
     }
 }

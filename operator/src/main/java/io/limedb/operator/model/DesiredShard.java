@@ -148,7 +148,7 @@ public final class DesiredShard {
                 .endPreStop().endLifecycle()
                 .withSecurityContext(NodePods.containerSecurityContext())
                 .withVolumeMounts(NodePods.mount(DATA, DATA_DIR), NodePods.mount(NodePods.TMP, "/tmp"))
-                .withResources(spec.resources)
+                .withResources(spec.resources == null ? null : spec.resources.toRequirements())
                 .build();
     }
 

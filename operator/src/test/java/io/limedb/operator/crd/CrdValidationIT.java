@@ -162,6 +162,56 @@ class CrdValidationIT {
                 + "coordinator: {resources: {limits: {memory: 1Gi}}}}");
     }
 
+    // A LimeCluster stored before the rule above existed (or with a quantity the API server and fabric8 read
+    // differently): the operator reads every LimeCluster through one typed list and watch, which threw on it and
+    // stopped for all of them. Now the list reads it, and the spec names what is wrong (its InvalidSpec status).
+    @Test
+    void aBadQuantityStoredBeforeTheRuleDoesNotStopReadingEveryLimeCluster() {
+        var good = create("{resources: {limits: {memory: 1Gi}}}").getMetadata().getName();
+        String badSpec = "{resources: {limits: {memory: 'limedb/node:e2e'}}}";
+        String bad;
+        setQuantityRule(false);
+        try {
+            bad = Awaitility.await("the API server stores a bad quantity without the rule").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> create(badSpec).getMetadata().getName(), n -> true);
+        } finally {
+            setQuantityRule(true);
+            Awaitility.await("the API server refuses a bad quantity again").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> {
+                        try {
+                            client.genericKubernetesResources(LIME).inNamespace(NS)
+                                    .withName(create(badSpec).getMetadata().getName()).delete();
+                            return false;
+                        } catch (KubernetesClientException e) {
+                            return e.getCode() == 422;
+                        }
+                    });
+        }
+        var all = client.resources(LimeCluster.class).inNamespace(NS).list().getItems();
+        assertThat(all).extracting(l -> l.getMetadata().getName()).contains(good, bad);
+        var read = all.stream().filter(l -> l.getMetadata().getName().equals(bad)).findFirst().orElseThrow();
+        assertThat(read.getSpec().problems()).containsExactly(
+                "spec.resources.limits.memory: \"limedb/node:e2e\" is not a quantity (such as 512Mi, 1Gi, 500m or 2)");
+        assertThat(all.stream().filter(l -> l.getMetadata().getName().equals(good)).findFirst().orElseThrow()
+                .getSpec().problems()).isEmpty();
+    }
+
+    /** Takes the quantity rule off spec.resources in the stored CRD, or puts the committed one back. */
+    private static void setQuantityRule(boolean on) {
+        var committed = client.apiextensions().v1().customResourceDefinitions()
+                .load(CrdGeneration.repoRoot().resolve(CrdGeneration.COMMITTED.get(0)).toFile()).item();
+        var crd = client.apiextensions().v1().customResourceDefinitions().withName(committed.getMetadata().getName())
+                .get();
+        var stored = crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec")
+                .getProperties().get("resources");
+        var rules = committed.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties()
+                .get("spec").getProperties().get("resources").getXKubernetesValidations();
+        assertThat(rules).as("the committed CRD's rules on spec.resources").isNotEmpty();
+        stored.setXKubernetesValidations(on ? rules : null);
+        client.resource(crd).update();
+    }
+
     @Nested
     class MinInSync {
         @Test

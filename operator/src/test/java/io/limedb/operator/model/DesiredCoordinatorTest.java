@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.limedb.operator.crd.ContainerResources;
 import io.limedb.operator.model.Labels.Component;
 import java.util.List;
 import java.util.Map;
@@ -54,8 +55,7 @@ class DesiredCoordinatorTest {
     void containerIsACoordinatorOnTheClustersTopologyAndRing() {
         var c = cluster();
         c.getSpec().vnodesPerShard = 64;
-        c.getSpec().coordinator.resources = new ResourceRequirementsBuilder()
-                .addToRequests("memory", new Quantity("256Mi")).build();
+        c.getSpec().coordinator.resources = new ContainerResources(null, Map.of("memory", "256Mi"));
         var container = DesiredCoordinator.deployment(c, SETTINGS).getSpec().getTemplate().getSpec().getContainers()
                 .get(0);
         assertThat(container.getName()).isEqualTo("node");
@@ -70,7 +70,8 @@ class DesiredCoordinatorTest {
                 .containsExactly("resp:6379", "http:8080", "grpc:9090");
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");
         assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/live");
-        assertThat(container.getResources()).isEqualTo(c.getSpec().coordinator.resources);
+        assertThat(container.getResources()).isEqualTo(new ResourceRequirementsBuilder()
+                .addToRequests("memory", new Quantity("256Mi")).build());
     }
 
     @Test

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.limedb.operator.crd.ContainerResources;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -159,8 +160,7 @@ class DesiredShardTest {
     void resourcesAndSchedulingArePassedThrough() {
         var c = cluster();
         var spec = c.getSpec();
-        spec.resources = new ResourceRequirementsBuilder().addToLimits("memory", new Quantity("2Gi"))
-                .addToRequests("cpu", new Quantity("500m")).build();
+        spec.resources = new ContainerResources(Map.of("memory", "2Gi"), Map.of("cpu", "500m"));
         spec.nodeSelector = Map.of("disk", "ssd");
         spec.tolerations = List.of(new Toleration("NoSchedule", "dedicated", "Equal", null, "limedb"));
         spec.priorityClassName = "high";
@@ -168,7 +168,8 @@ class DesiredShardTest {
                 .withTopologyKey("topology.kubernetes.io/zone").withWhenUnsatisfiable("ScheduleAnyway").build());
         var sts = DesiredShard.statefulSet(c, 0, SETTINGS);
         var pod = sts.getSpec().getTemplate().getSpec();
-        assertThat(node(sts).getResources()).isEqualTo(spec.resources);
+        assertThat(node(sts).getResources()).isEqualTo(new ResourceRequirementsBuilder()
+                .addToLimits("memory", new Quantity("2Gi")).addToRequests("cpu", new Quantity("500m")).build());
         assertThat(pod.getNodeSelector()).isEqualTo(Map.of("disk", "ssd"));
         assertThat(pod.getTolerations()).isEqualTo(spec.tolerations);
         assertThat(pod.getPriorityClassName()).isEqualTo("high");

@@ -6,12 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.limedb.operator.crd.ContainerResources;
 import io.limedb.operator.crd.LimeCluster;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -85,8 +85,7 @@ class DesiredStateTest {
     void changesThatNeedARestartChangeTheHashOfTheirPodsOnly() {
         var before = hashes(cluster());
         var c = cluster();
-        c.getSpec().coordinator.resources = new ResourceRequirementsBuilder()
-                .addToLimits("memory", new Quantity("1Gi")).build();
+        c.getSpec().coordinator.resources = new ContainerResources(Map.of("memory", "1Gi"), null);
         var after = hashes(c);
         assertThat(after.get("demo-coordinator")).isNotEqualTo(before.get("demo-coordinator"));
         assertThat(after.get("demo-shard-0")).isEqualTo(before.get("demo-shard-0"));
