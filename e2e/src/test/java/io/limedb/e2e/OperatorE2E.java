@@ -319,8 +319,76 @@ class OperatorE2E {
                 .hasMessageContaining("storageClassName is immutable");
     }
 
+    /**
+     * A LimeCluster stored before the CRD's quantity rule existed: the operator used to fail reading it, and
+     * that stopped its watch of every LimeCluster. Now that cluster gets InvalidSpec with the field named, nothing
+     * is built for it, and a change to the other cluster is still applied.
+     */
     @Test
     @Order(9)
+    @SuppressWarnings("unchecked")
+    void aSpecStoredBeforeARuleExistedIsReportedAndDoesNotStopTheOtherClusters() throws Exception {
+        var crds = cluster.client().apiextensions().v1().customResourceDefinitions();
+        var crd = crds.withName("limeclusters.limedb.io").get();
+        var resources = crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties()
+                .get("spec").getProperties().get("resources");
+        var rules = resources.getXKubernetesValidations();
+        assertThat(rules).as("the installed CRD's rule on spec.resources").isNotEmpty();
+        String stale = """
+                apiVersion: limedb.io/v1alpha1
+                kind: LimeCluster
+                metadata: {name: stale}
+                spec:
+                  shards: 1
+                  replicasPerShard: 1
+                  replication: {minInSync: 1}
+                  coordinator: {replicas: 0}
+                  resources: {limits: {memory: 'limedb/node:e2e'}}
+                """;
+        resources.setXKubernetesValidations(null);
+        crds.resource(crd).update();
+        try {
+            await("the API server stores a bad quantity without the rule").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> limes.create(stale) != null);
+        } finally {
+            var now = crds.withName("limeclusters.limedb.io").get();
+            now.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec")
+                    .getProperties().get("resources").setXKubernetesValidations(rules);
+            crds.resource(now).update();
+        }
+        long t0 = System.nanoTime();
+        await("stale: InvalidSpec naming the field").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> {
+                    var r = limes.get("stale");
+                    return r != null && "Failed".equals(LimeClusters.status(r).get("phase"))
+                            && LimeClusters.conditionMessage(r, "Ready").contains(
+                                    "spec.resources.limits.memory: \"limedb/node:e2e\" is not a quantity");
+                });
+        report("a LimeCluster with a stored bad quantity reported InvalidSpec", t0);
+        assertThat(cluster.client().apps().statefulSets().inNamespace(cluster.namespace())
+                .withLabel("app.kubernetes.io/instance", "stale").list().getItems()).as("nothing built for it").isEmpty();
+
+        // the watch of every LimeCluster goes on: a change to the main cluster is applied
+        var main = limes.get(NAME);
+        var failover = (Map<String, Object>) ((Map<String, Object>) main.getAdditionalProperties().get("spec"))
+                .get("failover");
+        failover.put("primaryUnavailableSeconds", 4);
+        long generation = limes.api().inNamespace(cluster.namespace()).resource(main).update().getMetadata()
+                .getGeneration();
+        t0 = System.nanoTime();
+        await("the main cluster's new generation applied").atMost(Duration.ofMinutes(1))
+                .pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    var r = limes.get(NAME);
+                    return r.getMetadata().getGeneration() == generation && LimeClusters.ready(r);
+                });
+        report("the other LimeCluster's change applied meanwhile", t0);
+        limes.api().inNamespace(cluster.namespace()).withName("stale").delete();
+        await("stale deleted").atMost(Duration.ofMinutes(1)).until(() -> limes.get("stale") == null);
+        assertThat(operatorPods()).as("the operator kept running").allMatch(Readiness::isPodReady);
+    }
+
+    @Test
+    @Order(10)
     void deletingTheLimeClusterRemovesWhatItOwnsAndItsVolumes() {
         limes.api().inNamespace(cluster.namespace()).withName(NAME).delete();
         var ns = cluster.namespace();
