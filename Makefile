@@ -39,7 +39,7 @@ bench-ab: build ## two builds or two settings side by side, alternating rounds: 
 bench-cost: build ## instructions and CPU time per request of each tier, LimeDB vs twemproxy: OPS, PIPELINES, SIZE, REPLICAS=1|3 (bench/cost.sh)
 	bench/cost.sh
 
-bench-memory: build ## a shard under a container memory limit (LIMIT_MB, default 512) and load, as a pod runs it: peak memory, OOM kills (bench/memory.sh)
+bench-memory: build ## a shard under a container memory limit (LIMIT_MB, default 512) and load, as a pod runs it: peak memory, OOM kills; REPLICAS=3: a replicated shard, one replica paused per round (bench/memory.sh)
 	bench/memory.sh
 
 bench-reads: build ## CPU per point read in a shard's RocksDB: one Get per key vs one MultiGet per batch (bench/README.md)
