@@ -89,7 +89,7 @@ else
   pids+=($!)
   for _ in $(seq 1 240); do grep -q 'cluster is up' "$work/dev.log" 2>/dev/null && break; sleep 0.5; done
   grep -q 'cluster is up' "$work/dev.log" || { tail -n 30 "$work/dev.log"; echo "bench-memory: no cluster" >&2; exit 1; }
-  for p in $(pgrep -f -- "limedb-node.jar shard .*$work/lime"); do
+  for p in $(pgrep -f -- " shard --node.id=.*$work/lime"); do
     name=$(tr '\0' '\n' < /proc/$p/cmdline | sed -n 's/^--node.id=//p')
     http=$(tr '\0' '\n' < /proc/$p/cmdline | sed -n 's/^--http.port=//p')
     cg_make "$name"; echo "$p" > "$cg/cgroup.procs"
@@ -121,8 +121,9 @@ for r in $(seq 1 "$ROUNDS"); do
       ( sleep 2; kill -STOP "${members[$pausing]}"; sleep "$PAUSE"; kill -CONT "${members[$pausing]}" ) &
       pauser=$!
     fi
-    rps=$(timeout 300 redis-benchmark -p $RESP -t $op -n "$REQUESTS" -c 50 -d "$SIZE" -r "$KEYSPACE" -P 16 --csv 2>/dev/null \
+    rps=$(timeout 300 redis-benchmark -p $RESP -t $op -n "$REQUESTS" -c 50 -d "$SIZE" -r "$KEYSPACE" -P 16 --csv 2>"$work/load.err" \
       | awk -F, 'NR>1{gsub(/"/,""); print $2}' || true)
+    [ -n "$rps" ] || echo "  redis-benchmark: $(tr '\r' '\n' < "$work/load.err" | grep -v '^ *$' | tail -n 2 | tr '\n' ' ')"
     [ -n "${pauser:-}" ] && { wait "$pauser" 2>/dev/null || true; kill -CONT "${members[$pausing]}" 2>/dev/null || true; pauser=; }
     [ -n "$rps" ] || failed=$((failed + 1))
     printf "round %d %-3s %9s req/s\n" "$r" "$op" "${rps:-failed}"
@@ -159,7 +160,7 @@ if [ "$alive" = 0 ] || [ "$killed" = 1 ]; then
   exit 1
 fi
 if [ "$failed" != 0 ]; then
-  echo "bench-memory: FAILED: $failed load(s) got no answers: a member stalled at its ${LIMIT_MB} MiB limit (alive, not serving)"
+  echo "bench-memory: FAILED: $failed load(s) got no answers, or an error (the redis-benchmark lines above); a member that stalled at its limit stays alive and does not serve"
   exit 1
 fi
 echo "every shard member stayed inside the limit and the cluster served every load"

@@ -129,7 +129,8 @@ public final class NodeConfig {
     public static final ConfigKey<Long> ACK_TIMEOUT_MS = positiveLong("replication.ack.timeout.ms", 1500,
             "shard only, sync mode: how long a write waits for replica acknowledgements before failing (outcome unknown)");
     public static final ConfigKey<Long> LAG_MAX_MS = positiveLong("replication.lag.max.ms", 2000,
-            "shard only: a replica not caught up for this long is no longer counted in sync");
+            "shard only: a replica not caught up for this long is no longer counted in sync (caught up at T: it has "
+            + "acknowledged all the primary's log held at T)");
     public static final ConfigKey<Long> LEASE_MS = positiveLong("replication.lease.ms", 1000,
             "shard only, sync mode: a primary serves reads only while replicas renewed its lease within this time; "
                     + "a new primary waits this long (plus 10% for clock drift) before serving, so a deposed primary that "

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 final class PrimarySessions {
     private static final Logger LOG = LoggerFactory.getLogger(PrimarySessions.class);
     private static final int MAX_RECORDS = 512;
+    /** Sends to the log's end remembered per replica until it acknowledges them (see Session.endSeqs). */
+    private static final int SENT_TO_END = 1024;
     private static final long MAX_BYTES = io.limedb.node.config.Limits.REPLICATION_CHUNK_BYTES; // the replica's inbound limit allows this plus one record
 
     private final ShardReplication replication;
@@ -76,6 +78,18 @@ final class PrimarySessions {
         private volatile long heardNanos = System.nanoTime();
         private volatile boolean open;
         private final ReentrantLock lock = new ReentrantLock(); // held while a thread sends on this stream
+        /**
+         * Sends that took the replica to the end of the log, oldest first, as (last seq sent, a time at which
+         * the log ended at or before it): once the replica acknowledges that seq, it had everything the primary
+         * had at that time. Under a steady stream of writes a replica a few milliseconds behind never
+         * acknowledges the log's very end (newer records are always on the way), and counting only that made
+         * a healthy replica "not caught up" for good. Guarded by itself; the oldest go first when full (that
+         * only makes the replica look further behind, never closer).
+         */
+        private final long[] endSeqs = new long[SENT_TO_END];
+        private final long[] endNanos = new long[SENT_TO_END];
+        private int endHead;
+        private int endCount;
         private final AtomicBoolean pumpWanted = new AtomicBoolean(); // set before trying the lock; its holder rechecks
 
         Session(ServerCallStreamObserver<PrimaryMessage> out) {
@@ -92,7 +106,9 @@ final class PrimarySessions {
                     if (!open) return;
                     var a = msg.getAck();
                     if (a.getSeq() > acked) acked = a.getSeq();
+                    long upTo = caughtUpAt(acked);
                     if (acked >= log.lastSeq()) caughtUpNanos = System.nanoTime();
+                    else if (upTo != 0 && upTo - caughtUpNanos > 0) caughtUpNanos = upTo;
                     if (a.getLeaseStamp() - leaseStamp > 0) leaseStamp = a.getLeaseStamp();
                     recompute();
                 }
@@ -192,6 +208,33 @@ final class PrimarySessions {
             recompute();
         }
 
+        /** A send reached the log's end: seq is its last record, and the log ended at or before it at nanos. */
+        private void sentToEnd(long seq, long nanos) {
+            synchronized (endSeqs) {
+                if (endCount == SENT_TO_END) {
+                    endHead = (endHead + 1) % SENT_TO_END;
+                    endCount--;
+                }
+                int i = (endHead + endCount) % SENT_TO_END;
+                endSeqs[i] = seq;
+                endNanos[i] = nanos;
+                endCount++;
+            }
+        }
+
+        /** The latest time at which the replica, having acknowledged seq, had the whole log; 0 if none is known. */
+        private long caughtUpAt(long seq) {
+            long at = 0;
+            synchronized (endSeqs) {
+                while (endCount > 0 && endSeqs[endHead] <= seq) {
+                    at = endNanos[endHead];
+                    endHead = (endHead + 1) % SENT_TO_END;
+                    endCount--;
+                }
+            }
+            return at;
+        }
+
         boolean inSync(long now) {
             return open && (acked >= log.lastSeq() || now - caughtUpNanos < TimeUnit.MILLISECONDS.toNanos(settings.lagMaxMs()));
         }
@@ -244,13 +287,17 @@ final class PrimarySessions {
                     close("fell behind the log start");
                     return true;
                 }
+                long now = System.nanoTime();
+                long end = log.lastSeq(); // read after now: at that time the log ended at or before it
                 var records = memoryOnly ? log.readRecent(nextSeq, MAX_RECORDS, MAX_BYTES) : log.read(nextSeq, MAX_RECORDS, MAX_BYTES);
                 if (records == null) return false;
                 if (records.isEmpty()) return true;
+                long last = records.get(records.size() - 1).getSeq();
+                if (last >= end) sentToEnd(last, now);
                 send(PrimaryMessage.newBuilder().setRecords(RecordBatch.newBuilder().addAllRecords(records)
                         .setPrimaryLastSeq(log.lastSeq()).setCommitSeq(replication.commitSeq())
                         .setLeaseStamp(System.nanoTime())).build());
-                nextSeq = records.get(records.size() - 1).getSeq() + 1;
+                nextSeq = last + 1;
             }
             return true;
         }
