@@ -57,12 +57,14 @@ final class PrimarySessions {
     private static final java.util.concurrent.atomic.AtomicLong SERIALS = new java.util.concurrent.atomic.AtomicLong();
     // A replica silent this long (it answers every heartbeat) is gone or cut off: drop its session.
     private final long silenceNanos;
+    private final long coalesceNanos;
 
     PrimarySessions(ShardReplication replication, ReplicationLog log, ReplicationSettings settings) {
         this.replication = replication;
         this.log = log;
         this.settings = settings;
         this.silenceNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(3000, 3 * settings.lagMaxMs()));
+        this.coalesceNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(settings.lagMaxMs()) / 256);
     }
 
     /** One replica's stream. */
@@ -90,6 +92,7 @@ final class PrimarySessions {
         private final long[] endNanos = new long[SENT_TO_END];
         private int endHead;
         private int endCount;
+        private boolean wasInSync; // as last logged; the timer thread's
         private final AtomicBoolean pumpWanted = new AtomicBoolean(); // set before trying the lock; its holder rechecks
 
         Session(ServerCallStreamObserver<PrimaryMessage> out) {
@@ -211,6 +214,15 @@ final class PrimarySessions {
         /** A send reached the log's end: seq is its last record, and the log ended at or before it at nanos. */
         private void sentToEnd(long seq, long nanos) {
             synchronized (endSeqs) {
+                if (endCount > 0) {
+                    // Sends less than a 256th of lag.max.ms apart share one entry, with the older time (the log
+                    // ended before both): 1024 entries then span 4 x lag.max.ms whatever the write rate.
+                    int newest = (endHead + endCount - 1) % SENT_TO_END;
+                    if (nanos - endNanos[newest] < coalesceNanos) {
+                        endSeqs[newest] = Math.max(endSeqs[newest], seq);
+                        return;
+                    }
+                }
                 if (endCount == SENT_TO_END) {
                     endHead = (endHead + 1) % SENT_TO_END;
                     endCount--;
@@ -363,6 +375,7 @@ final class PrimarySessions {
 
     /** Every 100 ms: a heartbeat to each replica whose stream can take it; silent replicas are dropped. */
     void heartbeat() {
+        logSyncChanges();
         sender.execute(() -> {
             long now = System.nanoTime();
             var hb = PrimaryMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setPrimaryLastSeq(log.lastSeq())
@@ -376,6 +389,25 @@ final class PrimarySessions {
             }
         });
         wake();
+    }
+
+    /** Logs each replica that joined or left the in-sync set since the last heartbeat (the timer thread). */
+    private void logSyncChanges() {
+        long now = System.nanoTime();
+        for (Session s : sessions.keySet()) {
+            boolean in = s.inSync(now);
+            if (in == s.wasInSync) continue;
+            s.wasInSync = in;
+            if (in) {
+                LOG.info("{}: replica {} is in sync (acknowledged seq {}, log at {})", replication.nodeId(), s.replicaId,
+                        s.acked, log.lastSeq());
+            } else if (s.open) {
+                LOG.warn("{}: replica {} is no longer in sync: it acknowledged seq {} of {}, and had the whole log {} "
+                        + "(replication.lag.max.ms={})", replication.nodeId(), s.replicaId, s.acked, log.lastSeq(),
+                        s.caughtUpNanos == 0 ? "never" : TimeUnit.NANOSECONDS.toMillis(now - s.caughtUpNanos) + " ms ago",
+                        settings.lagMaxMs());
+            }
+        }
     }
 
     /** Replicas in sync, each counted once (no allocation: this runs on every write). */
