@@ -63,7 +63,7 @@ public class ContainerResources {
         values.forEach((name, value) -> {
             try {
                 quantity(value);
-            } catch (IllegalArgumentException e) {
+            } catch (RuntimeException e) { // IllegalArgumentException, or ArithmeticException from the amount
                 found.add(path + "." + name + ": \"" + text(value) + "\" is not a quantity (such as 512Mi, 1Gi, "
                         + "500m or 2)");
             }
