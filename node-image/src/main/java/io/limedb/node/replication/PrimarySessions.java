@@ -306,9 +306,10 @@ final class PrimarySessions {
                 if (records.isEmpty()) return true;
                 long last = records.get(records.size() - 1).getSeq();
                 if (last >= end) sentToEnd(last, now);
+                // The stamp and end read before the records: a lease renewed from it is shorter, never longer.
                 send(PrimaryMessage.newBuilder().setRecords(RecordBatch.newBuilder().addAllRecords(records)
-                        .setPrimaryLastSeq(log.lastSeq()).setCommitSeq(replication.commitSeq())
-                        .setLeaseStamp(System.nanoTime())).build());
+                        .setPrimaryLastSeq(Math.max(end, last)).setCommitSeq(replication.commitSeq())
+                        .setLeaseStamp(now)).build());
                 nextSeq = last + 1;
             }
             return true;
