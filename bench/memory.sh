@@ -25,10 +25,12 @@ LIMIT_MB=${LIMIT_MB:-512} SIZE=${SIZE:-1024} REQUESTS=${REQUESTS:-300000} ROUNDS
 # The operator's shard container options, read from operator/.../NodePods.java (the DNS ones left out).
 pods=operator/src/main/java/io/limedb/operator/model/NodePods.java
 JAVA_OPTS=${JAVA_OPTS:-$(sed -n 's/.*SHARD_JAVA_TOOL_OPTIONS = "\(.*\) " + JVM_COMMON;$/\1/p' $pods) $(sed -n 's/.*JVM_COMMON = "\(.*\) "$/\1/p' $pods)}
+# ... and the environment it gives every node container (NodePods.hugePages: glibc's malloc in huge pages).
+POD_ENV=$(sed -n 's/.*env("\(GLIBC_TUNABLES\)", "\(.*\)");$/\1=\2/p' $pods)
 EXTRA_ENV=${EXTRA_ENV:-}
 [ -f "$JAR" ] || { echo "bench-memory: $JAR missing (make build)" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || bench/install-tools.sh
-[ -n "$JAVA_OPTS" ] || { echo "bench-memory: could not read the operator's JVM options" >&2; exit 1; }
+[ -n "$JAVA_OPTS" ] && [ -n "$POD_ENV" ] || { echo "bench-memory: could not read the operator's JVM options and environment" >&2; exit 1; }
 
 RESP=16580 COORD_HTTP=16581 COORD_GRPC=16582 SHARD_GRPC=16583 SHARD_HTTP=16584
 work=$(mktemp -d /tmp/limedb-memory.XXXXXX)
@@ -67,7 +69,7 @@ if [ "$REPLICAS" = 1 ]; then
   # The shard: in the cgroup from its first instruction, so the JVM sees the limit as a pod's would.
   cg_make shard-0
   ( echo $BASHPID > "$cg/cgroup.procs"
-    for kv in $EXTRA_ENV; do export "${kv?}"; done
+    for kv in $POD_ENV $EXTRA_ENV; do export "${kv?}"; done
     export JAVA_TOOL_OPTIONS="$JAVA_OPTS${NMT:+ -XX:NativeMemoryTracking=summary}"
     exec "$JAVA_HOME/bin/java" -jar "$JAR" shard --node.id=shard-0 --bind.host=127.0.0.1 --grpc.port=$SHARD_GRPC \
       --http.port=$SHARD_HTTP --data.dir="$work/shard-0" ) > "$work/shard-0.log" 2>&1 &

@@ -108,6 +108,9 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public static final String COORDINATOR = "coordinator";
+    /** glibc's malloc asks for transparent huge pages (madvise) for what it maps; set for every node. */
+    static final String HUGE_PAGES_ENV = "GLIBC_TUNABLES";
+    static final String HUGE_PAGES_VALUE = "glibc.malloc.hugetlb=1";
     public static final String CONTROLLER = "controller";
 
     /** Routes links through {@code l} (set before start). */
@@ -388,6 +391,9 @@ public final class LocalCluster implements AutoCloseable {
         var cmd = new ArrayList<String>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC"));
+        // The heap and the JIT's code in transparent huge pages, as in a pod (NodePods); with the
+        // launch's GLIBC_TUNABLES the native memory too (bench/README.md, tenth round).
+        cmd.add("-XX:+UseTransparentHugePages");
         // Native memory for buffers (Netty) and the shard's value cache (value.cache.mb, outside the heap).
         cmd.add("-XX:MaxDirectMemorySize=" + (512 + valueCacheMb()) + "m");
         // The nodes share this machine, and any memory limit it has, between them: none sizes its caches from
@@ -458,7 +464,11 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     void launch(NodeProcess p) throws IOException {
-        p.process = new ProcessBuilder(p.command)
+        var pb = new ProcessBuilder(p.command);
+        // RocksDB's memtables and block cache and the value cache are malloc'd: in huge pages when the
+        // kernel gives them on request (transparent_hugepage "madvise" or "always"), as in a pod.
+        pb.environment().putIfAbsent(HUGE_PAGES_ENV, HUGE_PAGES_VALUE);
+        p.process = pb
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(p.log.toFile()))
                 .start();

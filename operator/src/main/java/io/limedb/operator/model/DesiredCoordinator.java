@@ -83,7 +83,8 @@ public final class DesiredCoordinator {
                         NodePods.env("LIMEDB_TOPOLOGY_CONFIGMAP", Names.topologyConfigMap(cluster)),
                         NodePods.env("LIMEDB_BIND_HOST", "0.0.0.0"),
                         NodePods.env("LIMEDB_RING_VNODES", Integer.toString(spec.vnodesPerShard)),
-                        NodePods.env("JAVA_TOOL_OPTIONS", NodePods.COORDINATOR_JAVA_TOOL_OPTIONS))
+                        NodePods.env("JAVA_TOOL_OPTIONS", NodePods.COORDINATOR_JAVA_TOOL_OPTIONS),
+                        NodePods.hugePages())
                 .withPorts(NodePods.port("resp", Names.RESP_PORT), NodePods.port("http", Names.HTTP_PORT),
                         NodePods.port("grpc", Names.GRPC_PORT))
                 .withReadinessProbe(NodePods.readinessProbe())

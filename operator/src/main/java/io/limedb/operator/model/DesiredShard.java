@@ -167,7 +167,8 @@ public final class DesiredShard {
                 NodePods.env("LIMEDB_REPLICATION_MODE", replicas > 1 ? spec.replication.mode : "none"),
                 NodePods.env("LIMEDB_REPLICATION_MIN_IN_SYNC",
                         Integer.toString(Math.min(spec.replication.minInSync, replicas))),
-                NodePods.env("JAVA_TOOL_OPTIONS", NodePods.SHARD_JAVA_TOOL_OPTIONS));
+                NodePods.env("JAVA_TOOL_OPTIONS", NodePods.SHARD_JAVA_TOOL_OPTIONS),
+                NodePods.hugePages());
     }
 
     /** One ReadWriteOnce volume per member, of {@code storage.size} in {@code storage.storageClassName}. */

@@ -64,8 +64,9 @@ class DesiredCoordinatorTest {
                 .containsEntry("LIMEDB_TOPOLOGY_CONFIGMAP", "demo-topology")
                 .containsEntry("LIMEDB_BIND_HOST", "0.0.0.0")
                 .containsEntry("LIMEDB_RING_VNODES", "64")
-                .containsEntry("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -Djava.io.tmpdir=/tmp -Dnetworkaddress.cache.ttl=5 "
-                        + "-Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1");
+                .containsEntry("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+UseTransparentHugePages -Djava.io.tmpdir=/tmp -Dnetworkaddress.cache.ttl=5 "
+                        + "-Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1")
+                .containsEntry("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
         assertThat(container.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
                 .containsExactly("resp:6379", "http:8080", "grpc:9090");
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");

@@ -136,9 +136,9 @@ class DesiredShardTest {
         assertThat(env(container)).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "LIMEDB_ROLE", "shard", "LIMEDB_DATA_DIR", "/data", "LIMEDB_BIND_HOST", "0.0.0.0",
                 "LIMEDB_REPLICATION_MODE", "sync", "LIMEDB_REPLICATION_MIN_IN_SYNC", "2",
-                "JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=25 -XX:+UseSerialGC -Djava.io.tmpdir=/tmp -Dnetworkaddress.cache.ttl=5 "
+                "JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=25 -XX:+UseSerialGC -XX:+UseTransparentHugePages -Djava.io.tmpdir=/tmp -Dnetworkaddress.cache.ttl=5 "
                         + "-Dsun.net.inetaddr.ttl=5 -Dsun.net.inetaddr.negative.ttl=1",
-                "LIMEDB_NODE_ID", "fieldRef:metadata.name"));
+                "LIMEDB_NODE_ID", "fieldRef:metadata.name", "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"));
     }
 
     @Test
