@@ -108,10 +108,13 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public static final String COORDINATOR = "coordinator";
-    /** glibc's malloc asks for transparent huge pages (madvise) for what it maps; set for every node. */
+    public static final String CONTROLLER = "controller";
+    /**
+     * glibc's malloc asks for transparent huge pages (madvise) for what it maps; set for every node
+     * unless dev's own environment has GLIBC_TUNABLES (empty: off, for an A/B).
+     */
     static final String HUGE_PAGES_ENV = "GLIBC_TUNABLES";
     static final String HUGE_PAGES_VALUE = "glibc.malloc.hugetlb=1";
-    public static final String CONTROLLER = "controller";
 
     /** Routes links through {@code l} (set before start). */
     public void links(Links l) {
