@@ -71,8 +71,8 @@ final class NodePods {
 
     /**
      * glibc's malloc asks for transparent huge pages for the memory it maps: RocksDB's memtables and
-     * block cache, the shard's value cache. On a VM a TLB miss walks two page tables; in huge pages the
-     * shards spent a third less CPU per request (bench/README.md, tenth round).
+     * block cache, the shard's value cache. On a VM a TLB miss walks two page tables; with huge pages (and the
+     * JVM option in JVM_COMMON) the shards spent 0.63-0.75x the CPU per request (bench/README.md, tenth round).
      */
     static EnvVar hugePages() {
         return env("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
