@@ -51,11 +51,17 @@ ticks() { # side, node-id prefix: CPU ticks of that cluster's matching nodes
   echo $t
 }
 
-start A; start B; ready A; ready B
 echo "A: $A_JAR ${A_ENV:-(default settings)}"
 echo "B: $B_JAR ${B_ENV:-(default settings)}"
 echo "load: -t $OP -P $PIPELINE -d $SIZE -c $CLIENTS -n $REQUESTS, keys over $KEYSPACE; $ROUNDS rounds each, alternating"
-for side in A B; do PASSES=$PASSES bench/warmup.sh "$(port $side)" >/dev/null 2>&1; done
+# One cluster after the other: twenty cold JVMs starting at once on two cores left a replicated shard's
+# first writes waiting longer than the coordinator's 3 s deadline (an UNKNOWN reply ends redis-benchmark).
+for side in A B; do
+  start "$side"; ready "$side"
+  PASSES=$PASSES bench/warmup.sh "$(port $side)" >"$work/warmup-$side.log" 2>&1 || {
+    echo "bench-ab: the warm-up of cluster $side failed (redis-benchmark stops at the first error reply); its output:" >&2
+    tr '\r' '\n' <"$work/warmup-$side.log" | grep -v 'rps=' | tail -5 >&2; exit 1; }
+done
 hz=$(getconf CLK_TCK)
 for r in $(seq 1 "$ROUNDS"); do
   for side in $( [ $((r % 2)) = 1 ] && echo "A B" || echo "B A"); do

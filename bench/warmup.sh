@@ -44,7 +44,9 @@ ticks() { # total CPU ticks of the cluster's processes, and of their JIT compile
 }
 [ -z "$dir" ] || [ -n "$(pids)" ] || { echo "warmup: no process with $dir in its command line" >&2; exit 1; }
 
-redis-benchmark -p "$port" -t set,get -n "$WARMUP" -c "$CLIENTS" -d 100 -r "$KEYSPACE" -P 16 -q >/dev/null 2>&1
+out=$(redis-benchmark -p "$port" -t set,get -n "$WARMUP" -c "$CLIENTS" -d 100 -r "$KEYSPACE" -P 16 -q 2>&1) || {
+  echo "warmup: redis-benchmark failed at port $port:" >&2
+  printf '%s\n' "$out" | tr '\r' '\n' | grep -v 'rps=' | grep -v '^ *$' | tail -3 >&2; exit 1; }
 for pass in $(seq 1 "$MAX_PASSES"); do
   a0=0 j0=0; [ -z "$dir" ] || read -r a0 j0 < <(ticks)
   figures=""
