@@ -210,7 +210,7 @@ public class LimeClusterReconciler implements Reconciler<LimeCluster>, Cleaner<L
                 var sts = client.apps().statefulSets().inNamespace(ns).withName(Names.shard(cluster, index)).get();
                 int readyPods = sts == null || sts.getStatus() == null || sts.getStatus().getReadyReplicas() == null ? 0
                         : sts.getStatus().getReadyReplicas();
-                shardObs.add(new ShardObservation(s, supervisor != null && supervisor.healthy(s.id()), readyPods,
+                shardObs.add(new ShardObservation(s, supervisor != null && supervisor.takesWrites(s.id()), readyPods,
                         supervisor == null ? Map.of() : supervisor.reports(s.id())));
             }
         }

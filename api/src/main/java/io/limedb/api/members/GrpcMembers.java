@@ -73,7 +73,7 @@ public final class GrpcMembers implements MembersPort, AutoCloseable {
         String following = r.getPrimaryAddress().isEmpty() ? "" : addresses.memberAt(memberId, r.getPrimaryAddress());
         return new MemberReport(memberId, RoleWire.fromWire(r.getRole()), r.getEpoch(), r.getLastEpoch(),
                 r.getLastSeq(), r.getStorageId(), r.getCaughtUp(), following, Math.max(0, r.getLagRecords()),
-                Math.max(0, r.getLagMs()));
+                Math.max(0, r.getLagMs()), r.getServing(), Math.max(0, r.getInSyncReplicas()));
     }
 
     private MemberReport call(String memberId, Supplier<MemberReport> rpc) {

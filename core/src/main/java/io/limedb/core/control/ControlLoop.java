@@ -30,7 +30,9 @@ import java.util.function.LongSupplier;
  * <ol>
  *   <li>Observe: the shard is healthy when the topology's primary answers as primary at the
  *       topology's epoch and no member reports a higher one; then every other reachable member is
- *       told to follow it, if it does not already. A primary unreachable or not primary for
+ *       told to follow it, if it does not already. It takes writes ({@link #takesWrites}) when that
+       primary also serves and, under sync replication, counts minInSync-1 replicas in sync: what
+       the adapters' "ready" and "up" report. A primary unreachable or not primary for
  *       {@code failureTimeoutMs}, a higher epoch, or a shard that never had a primary (epoch 0):
  *       record a {@code FENCING} intent at E = 1 + the highest epoch the topology or any member has.
  *   <li>{@code FENCING}: fence every reachable member at E. An answer above E means someone else
@@ -73,6 +75,7 @@ public final class ControlLoop {
     private final Map<String, ShardMemory> memory = new HashMap<>();
     private final List<Failover> failovers = new CopyOnWriteArrayList<>();
     private final Set<String> healthy = ConcurrentHashMap.newKeySet();
+    private final Set<String> takingWrites = ConcurrentHashMap.newKeySet(); // healthy, serving, enough in sync
     private final Map<String, Map<String, MemberReport>> lastReports = new ConcurrentHashMap<>();
     private volatile ClusterState state;
     private Set<String> departing = Set.of();
@@ -176,6 +179,7 @@ public final class ControlLoop {
             if (cas(v, next)) {
                 memory.remove(shardId);
                 healthy.remove(shardId);
+                takingWrites.remove(shardId);
                 lastReports.remove(shardId);
                 return;
             }
@@ -191,6 +195,15 @@ public final class ControlLoop {
     /** Whether the last look at the shard found its primary serving at the topology's epoch. */
     public boolean healthy(String shardId) {
         return healthy.contains(shardId);
+    }
+
+    /**
+     * Whether the last look at the shard found it taking writes: healthy, its primary serving (not waiting
+     * out its predecessor's read lease), and under sync replication with the minInSync-1 replicas in sync
+     * that a write needs. What a status that says "ready" must mean.
+     */
+    public boolean takesWrites(String shardId) {
+        return takingWrites.contains(shardId);
     }
 
     /** The last report of each member of the shard this instance heard (for status: roles, lag). */
@@ -213,6 +226,7 @@ public final class ControlLoop {
         var intent = v.state().intent(shardId);
         if (intent.isEmpty()) return observe(v, shard.get(), mem);
         healthy.remove(shardId);
+        takingWrites.remove(shardId);
         mem.begin(intent.get().epoch(), now());
         return switch (intent.get().phase()) {
             case FENCING -> fenceAndChoose(v, shard.get(), intent.get(), mem);
@@ -231,12 +245,19 @@ public final class ControlLoop {
                 && shard.memberIds().stream().anyMatch(m -> !departing.contains(m));
         if (e > 0 && higher.isEmpty() && pr != null && pr.isPrimaryAt(e) && !leaving) {
             healthy.add(shard.id());
+            var policy = settings.policy();
+            if (pr.takesWritesAt(e, policy.mode(), policy.minInSync())) {
+                takingWrites.add(shard.id());
+            } else {
+                takingWrites.remove(shard.id());
+            }
             if (mem.suspectSince != NEVER) emit(new ControlEvent.PrimaryRecovered(shard.id(), e, p));
             mem.suspectSince = NEVER;
             followAll(shard, p, e, reports, mem);
             return false;
         }
         healthy.remove(shard.id());
+        takingWrites.remove(shard.id());
         long now = now();
         String why;
         if (e == 0) {

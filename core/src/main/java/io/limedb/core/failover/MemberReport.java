@@ -1,5 +1,6 @@
 package io.limedb.core.failover;
 
+import io.limedb.core.topology.ReplicationMode;
 import io.limedb.core.topology.Role;
 import java.util.Comparator;
 import java.util.Objects;
@@ -19,9 +20,11 @@ import java.util.Objects;
  * @param following  the member it replicates from, or "" when it follows nobody
  * @param lagRecords how far behind its primary it last heard it was (records)
  * @param lagMs      age of the newest record it has not applied yet
+ * @param serving    a primary: it serves (false while it waits out its predecessor's read lease)
+ * @param inSyncReplicas a primary: the replicas it counts in sync now (a sync write needs minInSync-1)
  */
 public record MemberReport(String memberId, Role role, long epoch, long lastEpoch, long lastSeq, String storageId,
-        boolean caughtUp, String following, long lagRecords, long lagMs) {
+        boolean caughtUp, String following, long lagRecords, long lagMs, boolean serving, int inSyncReplicas) {
 
     /** Most caught-up first: by (lastEpoch, lastSeq) descending, then the lowest member id. */
     public static final Comparator<MemberReport> MOST_CAUGHT_UP_FIRST =
@@ -34,13 +37,21 @@ public record MemberReport(String memberId, Role role, long epoch, long lastEpoc
         Objects.requireNonNull(role, () -> "role of member " + memberId);
         storageId = storageId == null ? "" : storageId;
         following = following == null ? "" : following;
-        if (epoch < 0 || lastEpoch < 0 || lastSeq < 0 || lagRecords < 0 || lagMs < 0) {
-            throw new IllegalArgumentException("member " + memberId + " reported a negative epoch, seq or lag");
+        if (epoch < 0 || lastEpoch < 0 || lastSeq < 0 || lagRecords < 0 || lagMs < 0 || inSyncReplicas < 0) {
+            throw new IllegalArgumentException("member " + memberId + " reported a negative epoch, seq, lag or count");
         }
     }
 
     public boolean isPrimaryAt(long e) {
         return role == Role.PRIMARY && epoch == e;
+    }
+
+    /**
+     * A primary at epoch e that takes writes now: it serves, and under sync replication it has the
+     * minInSync-1 replicas in sync that a write must reach before it is acknowledged.
+     */
+    public boolean takesWritesAt(long e, ReplicationMode mode, int minInSync) {
+        return isPrimaryAt(e) && serving && (mode != ReplicationMode.SYNC || inSyncReplicas >= minInSync - 1);
     }
 
     public boolean followsAt(String primaryId, long e) {

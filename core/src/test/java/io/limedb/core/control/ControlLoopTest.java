@@ -43,6 +43,30 @@ class ControlLoopTest {
             assertThat(f.events).isEmpty();
             assertThat(loop.failovers()).isEmpty();
             assertThat(loop.healthy(Fixture.SHARD)).isTrue();
+            assertThat(loop.takesWrites(Fixture.SHARD)).isTrue();
+        }
+
+        @Test
+        void aPrimaryWaitingOutItsLeaseOrShortOfReplicasInSyncIsHealthyButTakesNoWrites() {
+            f = Fixture.healthy(3, 100);
+            var loop = f.loop();
+            f.node(A).serving = false; // a new primary waiting out its predecessor's read lease
+            f.run(loop, 1_000);
+            assertThat(loop.healthy(Fixture.SHARD)).isTrue();
+            assertThat(loop.takesWrites(Fixture.SHARD)).isFalse();
+            f.node(A).serving = true;
+            f.node(A).inSyncReplicas = f.policy.minInSync() - 2; // sync: a write needs minInSync-1 replicas
+            f.run(loop, 1_000);
+            assertThat(loop.takesWrites(Fixture.SHARD)).isFalse();
+            f.node(A).inSyncReplicas = f.policy.minInSync() - 1;
+            f.run(loop, 1_000);
+            assertThat(loop.takesWrites(Fixture.SHARD)).isTrue();
+            // No failover for any of it: the primary answers as primary at its epoch throughout.
+            assertThat(f.store.version()).isEqualTo(1);
+            assertThat(loop.failovers()).isEmpty();
+            f.node(A).reachable = false;
+            f.run(loop, 500);
+            assertThat(loop.takesWrites(Fixture.SHARD)).isFalse();
         }
 
         @Test

@@ -30,6 +30,9 @@ final class FakeMembers implements MembersPort {
         boolean caughtUp = true;
         String following = "";
         long lagRecords;
+        /** As a primary: serving (not waiting out a lease) and the replicas it counts in sync. */
+        boolean serving = true;
+        int inSyncReplicas = 2;
         /** Reachable by the controller (a partitioned member is alive but not reachable). */
         boolean reachable = true;
         /** Dead: reachable by nobody, does nothing. */
@@ -43,7 +46,8 @@ final class FakeMembers implements MembersPort {
         }
 
         MemberReport report() {
-            return new MemberReport(id, role, epoch, lastEpoch, lastSeq, storageId, caughtUp, following, lagRecords, 0);
+            return new MemberReport(id, role, epoch, lastEpoch, lastSeq, storageId, caughtUp, following, lagRecords, 0,
+                    role == Role.PRIMARY && serving, role == Role.PRIMARY ? inSyncReplicas : 0);
         }
 
         /** Its data directory was wiped and it restarted: empty, new storage, not caught up. */

@@ -16,7 +16,7 @@ class ElectionTest {
     private static final List<String> FIVE = List.of("m0", "m1", "m2", "m3", "m4");
 
     private static MemberReport fenced(String id, long lastEpoch, long lastSeq) {
-        return new MemberReport(id, Role.UNKNOWN, 9, lastEpoch, lastSeq, id + "/s", true, "", 0, 0);
+        return new MemberReport(id, Role.UNKNOWN, 9, lastEpoch, lastSeq, id + "/s", true, "", 0, 0, false, 0);
     }
 
     private static Map<String, MemberReport> answers(MemberReport... rs) {
@@ -49,7 +49,7 @@ class ElectionTest {
 
     @Test
     void answersAtAnotherEpochAreNotFenced() {
-        var stale = new MemberReport("m1", Role.REPLICA, 8, 8, 100, "x", true, "m0", 0, 0);
+        var stale = new MemberReport("m1", Role.REPLICA, 8, 8, 100, "x", true, "m0", 0, 0, false, 0);
         var outcome = sync(5, stale);
         assertThat(outcome).isInstanceOf(Election.Refused.class);
         assertThat(((Election.Refused) outcome).reason()).contains("m1 answered at epoch 8").contains("m0 did not answer");

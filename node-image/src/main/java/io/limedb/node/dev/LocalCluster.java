@@ -236,10 +236,9 @@ public final class LocalCluster implements AutoCloseable {
             controller = new LocalController(this,
                     controllerSettings != null ? controllerSettings : LocalController.Settings.from(spec), topology);
             controller.start();
-            controller.awaitPrimaries(timeout);
-            // A primary named in the topology may still wait out a lease, and in sync mode it refuses
-            // writes until enough replicas follow it: "up" means every shard takes a write now.
-            for (int i = 0; i < shardCount(); i++) awaitWritable(controller.primary(i), timeout);
+            // Not only a primary named in the topology: it may still wait out a lease, and under sync
+            // replication it refuses writes until enough replicas follow it. "Up" means every shard takes one.
+            controller.awaitTakingWrites(timeout);
         }
     }
 
@@ -315,8 +314,7 @@ public final class LocalCluster implements AutoCloseable {
             }
             for (NodeProcess p : added) launch(p);
             for (NodeProcess p : added) awaitReady(p, timeout);
-            controller.addShard(shardInfo(i, 0));
-            awaitWritable(controller.primary(i), timeout);
+            controller.addShard(shardInfo(i, 0)); // returns once the new shard takes writes
         }
         try {
             controller.reshard(ring, timeout);
@@ -339,37 +337,6 @@ public final class LocalCluster implements AutoCloseable {
             }
             for (NodeProcess p : gone) stop(p);
             for (NodeProcess p : gone) deleteTree(spec.dataDir().resolve(p.name()));
-        }
-    }
-
-    /**
-     * Waits until a new primary has waited out its (predecessor's) read lease and serves, and in sync
-     * mode until it has the in-sync replicas a write needs (min-in-sync minus itself).
-     */
-    private void awaitWritable(NodeProcess primary, Duration timeout) throws InterruptedException {
-        if (primary == null) return;
-        int replicasNeeded = "sync".equals(spec.replication()) ? Math.max(0, spec.minInSync() - 1) : 0;
-        var ch = io.grpc.netty.NettyChannelBuilder.forTarget(primary.grpcAddress()).usePlaintext().build();
-        try {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            String last = "no answer";
-            while (System.nanoTime() < deadline) {
-                try {
-                    var st = io.limedb.api.v1.ReplicationGrpc.newBlockingStub(ch)
-                            .withDeadlineAfter(1, java.util.concurrent.TimeUnit.SECONDS)
-                            .status(io.limedb.api.v1.StatusRequest.getDefaultInstance());
-                    if (st.getServing() && st.getInSyncReplicas() >= replicasNeeded) return;
-                    last = (st.getServing() ? "serving" : "waiting out a lease") + ", " + st.getInSyncReplicas()
-                            + " of " + replicasNeeded + " replica(s) in sync";
-                } catch (io.grpc.StatusRuntimeException e) {
-                    last = e.getStatus().getCode().toString();
-                }
-                Thread.sleep(50);
-            }
-            throw new IllegalStateException(primary.name() + " does not take writes after " + timeout + " (" + last
-                    + "); see " + spec.dataDir().resolve("logs").resolve(primary.name() + ".log"));
-        } finally {
-            ch.shutdownNow();
         }
     }
 

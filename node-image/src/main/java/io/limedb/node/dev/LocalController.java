@@ -74,12 +74,16 @@ public final class LocalController implements AutoCloseable {
         thread.start();
     }
 
-    /** Adds a shard to the topology (outside the ring) and waits until it has a primary. */
+    /** Adds a shard to the topology (outside the ring) and waits until it takes writes. */
     void addShard(ShardInfo shard) throws InterruptedException {
         loop.addShard(shard);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!loop.healthy(shard.id())) {
-            if (System.nanoTime() > deadline) throw new IllegalStateException(shard.id() + " got no primary within 60 s");
+        while (!loop.takesWrites(shard.id())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(shard.id() + " does not take writes 60 s after it was added ("
+                        + (loop.healthy(shard.id()) ? "its primary does not serve yet or too few replicas are in sync"
+                                : "no primary") + ")");
+            }
             Thread.sleep(50);
         }
     }
@@ -175,15 +179,24 @@ public final class LocalController implements AutoCloseable {
         return "?";
     }
 
-    /** Waits until every shard has a published primary that serves at its epoch. */
-    void awaitPrimaries(Duration timeout) throws InterruptedException {
+    /**
+     * Waits until every shard takes writes: a published primary that serves at its epoch and, under sync
+     * replication, has the replicas in sync that a write needs (ControlLoop.takesWrites).
+     */
+    void awaitTakingWrites(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (IntStream.range(0, cluster.shardCount()).allMatch(s -> loop.healthy(cluster.shardId(s)))) return;
+            if (IntStream.range(0, cluster.shardCount()).allMatch(s -> loop.takesWrites(cluster.shardId(s)))) return;
             Thread.sleep(50);
         }
-        throw new IllegalStateException("no primary elected within " + timeout + "; topology: " + store.file()
-                + (thread.lastError().isEmpty() ? "" : "; last error: " + thread.lastError()));
+        var noPrimary = IntStream.range(0, cluster.shardCount()).mapToObj(cluster::shardId)
+                .filter(id -> !loop.healthy(id)).toList();
+        var notWritable = IntStream.range(0, cluster.shardCount()).mapToObj(cluster::shardId)
+                .filter(id -> loop.healthy(id) && !loop.takesWrites(id)).toList();
+        throw new IllegalStateException("not every shard takes writes after " + timeout
+                + (noPrimary.isEmpty() ? "" : "; without a primary: " + noPrimary)
+                + (notWritable.isEmpty() ? "" : "; primary not serving yet or too few replicas in sync: " + notWritable)
+                + "; topology: " + store.file() + (thread.lastError().isEmpty() ? "" : "; last error: " + thread.lastError()));
     }
 
     private Optional<ShardInfo> shardInfo(int shard) {

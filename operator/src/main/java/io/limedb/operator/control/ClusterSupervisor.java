@@ -124,6 +124,11 @@ public final class ClusterSupervisor implements AutoCloseable {
         return loop.healthy(shardId);
     }
 
+    /** Whether the shard takes writes: what its status may call ready (ControlLoop.takesWrites). */
+    public boolean takesWrites(String shardId) {
+        return loop.takesWrites(shardId);
+    }
+
     public Map<String, MemberReport> reports(String shardId) {
         return loop.lastReports(shardId);
     }

@@ -18,7 +18,8 @@ import java.util.Set;
 
 /**
  * The status of a LimeCluster, computed from what the operator observed; pure. It never reports
- * Ready for a generation it has not reconciled, nor while a shard has no serving primary. During a
+ * Ready for a generation it has not reconciled, nor while a shard does not take writes (no serving
+ * primary, or under sync replication fewer replicas in sync than min-in-sync needs). During a
  * change of spec.shards it stays Ready while every shard serves (phase Resharding, Progressing=True
  * with the ranges moved, keys and bytes), and reports a refused change as not Ready with its reason.
  */
@@ -28,8 +29,11 @@ public final class ClusterStatusCalculator {
     public static final String PROGRESSING = "Progressing";
     public static final String DEGRADED = "Degraded";
 
-    /** One shard as observed: its published state, whether its primary serves, ready pods, members' reports. */
-    public record ShardObservation(ShardInfo shard, boolean primaryServing, int readyPods,
+    /**
+     * One shard as observed: its published state, whether it takes writes (the control loop's
+     * takesWrites: its primary serves with enough replicas in sync), ready pods, members' reports.
+     */
+    public record ShardObservation(ShardInfo shard, boolean takesWrites, int readyPods,
             Map<String, MemberReport> reports) {}
 
     /**
@@ -78,7 +82,7 @@ public final class ClusterStatusCalculator {
         int withPrimary = 0;
         for (var s : o.shards()) {
             var info = s.shard();
-            boolean hasPrimary = info.epoch() > 0 && s.primaryServing();
+            boolean hasPrimary = info.epoch() > 0 && s.takesWrites();
             boolean shardReady = hasPrimary && s.readyPods() >= info.members().size()
                     && info.members().size() >= o.desiredReplicas();
             if (shardReady) ready++;
@@ -111,8 +115,8 @@ public final class ClusterStatusCalculator {
             conds.add(cond(PROGRESSING, false, "Paused", "remove the limedb.io/paused annotation to resume",
                     o, previous, now));
         } else if (allReady) {
-            conds.add(cond(READY, true, "AllShardsReady", countedReady + " of " + counted + " shards have a serving "
-                    + "primary and all members ready; " + o.coordinatorsReady() + " coordinator(s) ready",
+            conds.add(cond(READY, true, "AllShardsReady", countedReady + " of " + counted + " shards take writes (a serving "
+                    + "primary with the replicas in sync a write needs) with all members ready; " + o.coordinatorsReady() + " coordinator(s) ready",
                     o, previous, now));
             conds.add(scalingNow ? cond(PROGRESSING, true, "Resharding", scaling.message(), o, previous, now)
                     : cond(PROGRESSING, false, "Reconciled", "generation " + o.generation() + " is applied",
@@ -123,7 +127,7 @@ public final class ClusterStatusCalculator {
                     : o.topology() == null ? "creating the cluster"
                     : !shardsAsWanted ? "the topology has " + o.shards().size() + " shards, spec.shards is "
                             + o.desiredShards()
-                    : withPrimary < counted ? (counted - withPrimary) + " shard(s) without a serving primary"
+                    : withPrimary < counted ? (counted - withPrimary) + " shard(s) not taking writes (no serving primary, or too few replicas in sync)"
                     : countedReady < counted ? (counted - countedReady) + " shard(s) with members not ready"
                     : "waiting for coordinators (" + o.coordinatorsReady() + "/" + o.coordinatorsWanted() + " ready)";
             String reason = o.problem().isEmpty() ? "NotReady"
@@ -140,12 +144,12 @@ public final class ClusterStatusCalculator {
         }
         boolean available = allPrimaries && coordinatorsUp;
         conds.add(cond(AVAILABLE, available, available ? "Serving" : "NotServing", available
-                ? "every shard has a serving primary and a coordinator is ready"
-                : "not every shard has a serving primary, or no coordinator is ready", o, previous, now));
+                ? "every shard takes writes and a coordinator is ready"
+                : "not every shard takes writes (no serving primary, or too few replicas in sync), or no coordinator is ready", o, previous, now));
         boolean degraded = o.topology() != null && o.topology().shards().stream().anyMatch(s -> s.epoch() > 0)
                 && (withPrimary < counted || countedReady < counted);
         conds.add(cond(DEGRADED, degraded, degraded ? "MembersDown" : "AsExpected", degraded
-                ? (counted - withPrimary) + " shard(s) without a serving primary, " + (counted - countedReady)
+                ? (counted - withPrimary) + " shard(s) not taking writes, " + (counted - countedReady)
                         + " shard(s) not fully ready"
                 : "no shard is missing a member", o, previous, now));
         st.conditions = conds;

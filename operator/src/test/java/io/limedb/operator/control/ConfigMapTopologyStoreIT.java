@@ -130,7 +130,7 @@ class ConfigMapTopologyStoreIT {
         final java.util.Set<String> down = new java.util.HashSet<>();
 
         Members(List<String> ids) {
-            for (String id : ids) state.put(id, new MemberReport(id, Role.UNKNOWN, 0, 0, 0, "s-" + id, true, "", 0, 0));
+            for (String id : ids) state.put(id, new MemberReport(id, Role.UNKNOWN, 0, 0, 0, "s-" + id, true, "", 0, 0, false, 0));
         }
 
         void down(String id) {
@@ -149,7 +149,8 @@ class ConfigMapTopologyStoreIT {
 
         private MemberReport set(String id, Role role, long epoch, String following) {
             var r = get(id);
-            var n = new MemberReport(id, role, epoch, r.lastEpoch(), r.lastSeq(), r.storageId(), true, following, 0, 0);
+            var n = new MemberReport(id, role, epoch, r.lastEpoch(), r.lastSeq(), r.storageId(), true, following, 0, 0,
+                    role == Role.PRIMARY, 0);
             state.put(id, n);
             return n;
         }

@@ -41,7 +41,7 @@ class ClusterStatusCalculatorTest {
 
     private static List<ShardObservation> healthy() {
         var lag = Map.of("c-shard-0-1", new MemberReport("c-shard-0-1", Role.REPLICA, 1, 1, 90, "s", true,
-                "c-shard-0-0", 10, 5));
+                "c-shard-0-0", 10, 5, false, 0));
         return List.of(new ShardObservation(shard(0, 1), true, 3, lag), new ShardObservation(shard(1, 1), true, 3, Map.of()),
                 new ShardObservation(shard(2, 2), true, 3, Map.of()));
     }
