@@ -31,8 +31,8 @@ import java.util.function.LongSupplier;
  *   <li>Observe: the shard is healthy when the topology's primary answers as primary at the
  *       topology's epoch and no member reports a higher one; then every other reachable member is
  *       told to follow it, if it does not already. It takes writes ({@link #takesWrites}) when that
-       primary also serves and, under sync replication, counts minInSync-1 replicas in sync: what
-       the adapters' "ready" and "up" report. A primary unreachable or not primary for
+ *       primary also serves and, under sync replication, counts minInSync-1 replicas in sync: what
+ *       the adapters' "ready" and "up" report. A primary unreachable or not primary for
  *       {@code failureTimeoutMs}, a higher epoch, or a shard that never had a primary (epoch 0):
  *       record a {@code FENCING} intent at E = 1 + the highest epoch the topology or any member has.
  *   <li>{@code FENCING}: fence every reachable member at E. An answer above E means someone else

@@ -190,7 +190,9 @@ public final class ClusterSupervisor implements AutoCloseable {
     /** What the status shows of this loop: a change makes the reconciler report it at once. */
     private String seen(ControlLoop l) {
         var sb = new StringBuilder().append(l.state().topology().version()).append(l.state().intents().keySet());
-        for (ShardInfo s : l.state().topology().shards()) sb.append(s.id()).append(l.healthy(s.id()) ? '+' : '-');
+        for (ShardInfo s : l.state().topology().shards()) {
+            sb.append(s.id()).append(l.healthy(s.id()) ? '+' : '-').append(l.takesWrites(s.id()) ? 'w' : '.');
+        }
         var r = l.state().resharding();
         if (r != null) sb.append(r.movedRanges()).append('/').append(r.keys());
         var d = scaler.lastDecision();
