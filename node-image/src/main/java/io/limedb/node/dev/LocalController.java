@@ -77,15 +77,7 @@ public final class LocalController implements AutoCloseable {
     /** Adds a shard to the topology (outside the ring) and waits until it takes writes. */
     void addShard(ShardInfo shard) throws InterruptedException {
         loop.addShard(shard);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!loop.takesWrites(shard.id())) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(shard.id() + " does not take writes 60 s after it was added ("
-                        + (loop.healthy(shard.id()) ? "its primary does not serve yet or too few replicas are in sync"
-                                : "no primary") + ")");
-            }
-            Thread.sleep(50);
-        }
+        awaitTakingWrites(List.of(shard.id()), Duration.ofSeconds(60));
     }
 
     /**
@@ -184,15 +176,17 @@ public final class LocalController implements AutoCloseable {
      * replication, has the replicas in sync that a write needs (ControlLoop.takesWrites).
      */
     void awaitTakingWrites(Duration timeout) throws InterruptedException {
+        awaitTakingWrites(IntStream.range(0, cluster.shardCount()).mapToObj(cluster::shardId).toList(), timeout);
+    }
+
+    private void awaitTakingWrites(List<String> shardIds, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (IntStream.range(0, cluster.shardCount()).allMatch(s -> loop.takesWrites(cluster.shardId(s)))) return;
+            if (shardIds.stream().allMatch(loop::takesWrites)) return;
             Thread.sleep(50);
         }
-        var noPrimary = IntStream.range(0, cluster.shardCount()).mapToObj(cluster::shardId)
-                .filter(id -> !loop.healthy(id)).toList();
-        var notWritable = IntStream.range(0, cluster.shardCount()).mapToObj(cluster::shardId)
-                .filter(id -> loop.healthy(id) && !loop.takesWrites(id)).toList();
+        var noPrimary = shardIds.stream().filter(id -> !loop.healthy(id)).toList();
+        var notWritable = shardIds.stream().filter(id -> loop.healthy(id) && !loop.takesWrites(id)).toList();
         throw new IllegalStateException("not every shard takes writes after " + timeout
                 + (noPrimary.isEmpty() ? "" : "; without a primary: " + noPrimary)
                 + (notWritable.isEmpty() ? "" : "; primary not serving yet or too few replicas in sync: " + notWritable)
