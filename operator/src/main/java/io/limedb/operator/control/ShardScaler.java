@@ -33,7 +33,6 @@ import org.jboss.logging.Logger;
 final class ShardScaler implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ShardScaler.class);
     private static final long RECHECK_REFUSAL_MS = 10_000;
-    private static final long NEW_PRIMARY_SETTLE_MS = 2_000;
 
     private final ClusterLayout layout;
     private final ConfigMapTopologyStore store;
@@ -51,7 +50,6 @@ final class ShardScaler implements AutoCloseable {
     private volatile String storageSize = "1Gi";
     private volatile ShardScaling.Refusal refusal;
     private volatile ShardScaling.Decision lastDecision;
-    private final java.util.Map<String, Long> healthySince = new java.util.concurrent.ConcurrentHashMap<>();
     private long refusalCheckedAt;
     private String refusalCheckedSize = "";
     private String lastNote = "";
@@ -86,19 +84,13 @@ final class ShardScaler implements AutoCloseable {
 
     private ShardScaling.Decision decide(ControlLoop l, ClusterState state, int shards) {
         var serving = new HashSet<String>();
-        long now = System.nanoTime();
         var ring = state.topology().ownership().shards();
         for (ShardInfo s : state.topology().shards()) {
-            if (!l.healthy(s.id())) {
-                healthySince.remove(s.id());
-                continue;
-            }
-            long since = healthySince.computeIfAbsent(s.id(), k -> now);
-            // A new primary waits out the read lease before it serves (1.1 s by default); the resharding starts
-            // after that rather than report its first calls refused.
-            if (ring.contains(s.id()) || now - since >= TimeUnit.MILLISECONDS.toNanos(NEW_PRIMARY_SETTLE_MS)) {
-                serving.add(s.id());
-            }
+            // A shard of the ring needs a primary that answers at its epoch (no failover under way). A new shard
+            // must take writes before keys move into it: its first primary has waited out the read lease and,
+            // under sync replication, has the replicas in sync that a write needs. Otherwise the resharding's
+            // first copies would be refused.
+            if (ring.contains(s.id()) ? l.healthy(s.id()) : l.takesWrites(s.id())) serving.add(s.id());
         }
         var readyPods = new HashMap<String, Integer>();
         var problems = new TreeMap<String, String>();

@@ -35,8 +35,8 @@ public final class ShardScaling {
      * @param state            the topology store's state (topology, ring, resharding in progress)
      * @param desiredShards    spec.shards
      * @param replicasPerShard spec.replicasPerShard
-     * @param serving          shards whose primary serves at the topology's epoch (a new shard's once it has
-     *                         waited out its read lease)
+     * @param serving          shards whose primary serves at the topology's epoch; a new shard once it takes
+     *                         writes (its primary waited out the read lease and has the replicas in sync it needs)
      * @param readyPods        per shard id, its pods that are ready and not being deleted
      * @param podProblems      per shard id, why one of its pods is not ready (unschedulable, crashing), if known
      * @param refusal          the last capacity check's refusal, or null
