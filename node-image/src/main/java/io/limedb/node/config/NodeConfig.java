@@ -112,8 +112,9 @@ public final class NodeConfig {
                         return v;
                     });
     public static final ConfigKey<Long> ROCKSDB_WRITE_BUFFER_MB = positiveLong("rocksdb.write.buffer.mb",
-            MemoryBudget.DETECTED.writeBufferMb(), "shard only: RocksDB memtable memory of the data in MiB: 8 memtables "
-                    + "of an eighth each (small enough to stay in the CPU caches), flushed 4 at a time; the replication "
+            MemoryBudget.DETECTED.writeBufferMb(), "shard only: RocksDB memtable memory of the data in MiB: up to 16 "
+                    + "memtables that share it, none below 1 MiB (small enough to stay in the CPU caches), half of them "
+                    + "flushed together; the replication "
                     + "log's memtables take up to half as much again. Default: 64, or 20% of what the container's memory "
                     + "limit leaves after the heap and 128 MiB for the JVM when that is less");
     public static final ConfigKey<Boolean> ROCKSDB_SYNC = bool("rocksdb.sync", false,

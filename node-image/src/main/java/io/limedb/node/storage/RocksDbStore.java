@@ -66,8 +66,10 @@ public final class RocksDbStore implements KeyValueStore {
     private final WriteOptions writeOptions;
     private final WriteOptions syncWriteOptions;
     private final ReadOptions readOptions;
-    /** How many memtables the data's write buffer is split into (see the data column family's options). */
-    static final int DATA_MEMTABLES = 8;
+    /** At most this many memtables share the data's write buffer (see the data column family's options). */
+    static final int DATA_MEMTABLES = 16;
+    /** The smallest data memtable: below it, flushes become many and small. */
+    static final long MIN_MEMTABLE_BYTES = 1L << 20;
     private final RocksDB db;
     /** Recent values of the data in memory, in front of RocksDB; null when off. */
     private final ValueCache values;
@@ -108,15 +110,16 @@ public final class RocksDbStore implements KeyValueStore {
         cfOptions = new ColumnFamilyOptions()
                 .setTableFormatConfig(table)
                 .setCompressionType(compression(s.compression()))
-                // The data's memtable budget is spent on 8 small memtables rather than one large one,
-                // so that the one taking inserts stays in the CPU caches: random inserts into one
-                // 64 MiB skiplist were half of a shard's CPU under
-                // pipelined SETs. Four are flushed together into one L0 file, so flushes and
+                // The data's memtable budget is spent on up to 16 small memtables (4 MiB each of the
+                // default 64 MiB) rather than one large one, so that the one taking inserts stays in
+                // the CPU caches: random inserts into one 64 MiB skiplist were half of a shard's CPU
+                // under pipelined SETs, and still 27% with 8 MiB memtables (bench/README.md, rounds 2
+                // and 12). Half of them are flushed together into one L0 file, so flushes and
                 // compactions stay as large as with one memtable of half the budget. GETs check the
                 // memtables newest first, each behind a bloom filter.
-                .setWriteBufferSize(Math.max(1L << 20, s.writeBufferBytes() / DATA_MEMTABLES))
-                .setMaxWriteBufferNumber(DATA_MEMTABLES)
-                .setMinWriteBufferNumberToMerge(DATA_MEMTABLES / 2)
+                .setWriteBufferSize(dataMemtableBytes(s.writeBufferBytes()))
+                .setMaxWriteBufferNumber(dataMemtables(s.writeBufferBytes()))
+                .setMinWriteBufferNumberToMerge(Math.max(1, dataMemtables(s.writeBufferBytes()) / 2))
                 // A whole-key bloom filter over the memtable: a GET of a key the memtable does not
                 // hold (most of them, once data outgrows it) skips the skiplist search, which was
                 // the shard's hottest code under redis-benchmark GETs (bench/README.md).
@@ -141,6 +144,20 @@ public final class RocksDbStore implements KeyValueStore {
 
     private ColumnFamilyHandle cf(Space space) {
         return spaces[space.ordinal()];
+    }
+
+    /**
+     * How many memtables the data's write buffer is split into: {@link #DATA_MEMTABLES}, fewer when the
+     * budget would make them smaller than {@link #MIN_MEMTABLE_BYTES} (a pod with a small memory limit),
+     * at least two (one taking writes while the other flushes).
+     */
+    static int dataMemtables(long writeBufferBytes) {
+        return (int) Math.max(2, Math.min(DATA_MEMTABLES, writeBufferBytes / MIN_MEMTABLE_BYTES));
+    }
+
+    /** The size of each data memtable: the budget shared by {@link #dataMemtables}, at least {@link #MIN_MEMTABLE_BYTES}. */
+    static long dataMemtableBytes(long writeBufferBytes) {
+        return Math.max(MIN_MEMTABLE_BYTES, writeBufferBytes / dataMemtables(writeBufferBytes));
     }
 
     /** Opens (creating if needed) the database in dir. */

@@ -247,4 +247,34 @@ class RocksDbStoreTest {
             assertThat(store.valueCacheFigures()[2]).as("hits").isPositive();
         }
     }
+
+    /**
+     * The data's memtable budget as RocksDB applied it (its OPTIONS file): up to 16 memtables that share
+     * it, none below 1 MiB, half of them flushed together.
+     */
+    @Test
+    void theDataMemtablesShareTheWriteBufferBudget() throws Exception {
+        record Case(long budgetMb, int memtables, long memtableMb) {}
+        for (var c : List.of(new Case(64, 16, 4), new Case(8, 8, 1), new Case(1, 2, 1), new Case(512, 16, 32))) {
+            Path d = dir.resolve("budget-" + c.budgetMb());
+            var s = RocksDbStore.Settings.defaults();
+            s = new RocksDbStore.Settings(s.compression(), s.blockCacheBytes(), c.budgetMb() << 20, false, 0);
+            try (var store = RocksDbStore.open(d, s)) {
+                store.put(b("k"), b("v"));
+            }
+            String options;
+            try (var files = java.nio.file.Files.list(d)) {
+                Path latest = files.filter(f -> f.getFileName().toString().startsWith("OPTIONS-")).sorted().reduce((a, b) -> b)
+                        .orElseThrow();
+                options = java.nio.file.Files.readString(latest);
+            }
+            // The data is the default column family: its section comes first.
+            String data = options.substring(options.indexOf("[CFOptions \"default\"]"));
+            data = data.substring(0, data.indexOf("[TableOptions"));
+            assertThat(data).as("budget %d MiB", c.budgetMb())
+                    .contains("write_buffer_size=" + (c.memtableMb() << 20) + "\n")
+                    .contains("max_write_buffer_number=" + c.memtables() + "\n")
+                    .contains("min_write_buffer_number_to_merge=" + c.memtables() / 2 + "\n");
+        }
+    }
 }
