@@ -50,6 +50,24 @@ ticks() { # side, node-id prefix: CPU ticks of that cluster's matching nodes
   done
   echo $t
 }
+compacted() { # side: bytes RocksDB compactions wrote so far, over the cluster's shard members
+  local base i t=0 v
+  base=$(port "$1")
+  for i in $(seq 0 $((3 * REPLICAS - 1))); do
+    v=$(curl -s "http://127.0.0.1:$((base + 101 + i))/metrics" | awk '/^limedb_rocksdb_compact_write_bytes_total/ {printf "%.0f", $2}')
+    t=$((t + ${v:-0}))
+  done
+  echo $t
+}
+sst() { # side: MiB of SST files over the cluster's shard members
+  local base i t=0 v
+  base=$(port "$1")
+  for i in $(seq 0 $((3 * REPLICAS - 1))); do
+    v=$(curl -s "http://127.0.0.1:$((base + 101 + i))/metrics" | awk '/^limedb_rocksdb_total_sst_files_size/ {printf "%.0f", $2}')
+    t=$((t + ${v:-0}))
+  done
+  echo $((t >> 20))
+}
 
 echo "A: $A_JAR ${A_ENV:-(default settings)}"
 echo "B: $B_JAR ${B_ENV:-(default settings)}"
@@ -63,19 +81,31 @@ for side in A B; do
     tr '\r' '\n' <"$work/warmup-$side.log" | grep -v 'rps=' | tail -5 >&2; exit 1; }
 done
 hz=$(getconf CLK_TCK)
+kA0=$(compacted A); kB0=$(compacted B)
 for r in $(seq 1 "$ROUNDS"); do
   for side in $( [ $((r % 2)) = 1 ] && echo "A B" || echo "B A"); do
-    s0=$(ticks $side shard); c0=$(ticks $side coordinator)
+    s0=$(ticks $side shard); c0=$(ticks $side coordinator); k0=$(compacted $side)
     rps=$(redis-benchmark -p "$(port $side)" -t "$OP" -n "$REQUESTS" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" \
       -P "$PIPELINE" --csv | awk -F, 'NR>1{gsub(/"/,""); print $2}')
-    s1=$(ticks $side shard); c1=$(ticks $side coordinator)
-    awk -v side=$side -v r=$r -v rps="$rps" -v s=$((s1 - s0)) -v c=$((c1 - c0)) -v n="$REQUESTS" -v hz="$hz" \
-      'BEGIN{printf "round %d %s: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", r, side, rps, s*1e6/hz/n, c*1e6/hz/n}'
+    s1=$(ticks $side shard); c1=$(ticks $side coordinator); k1=$(compacted $side)
+    awk -v side=$side -v r=$r -v rps="$rps" -v s=$((s1 - s0)) -v c=$((c1 - c0)) -v n="$REQUESTS" -v hz="$hz" -v k=$((k1 - k0)) \
+      'BEGIN{printf "round %d %s: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req   compaction %6.0f B/req\n", r, side, rps, s*1e6/hz/n, c*1e6/hz/n, k/n}'
   done
 done | tee "$work/rounds.txt"
-awk '{side=$3; sub(":","",side); n[side]++; rps[side,n[side]]=$4; sh[side,n[side]]=$7; co[side,n[side]]=$10}
+awk '{side=$3; sub(":","",side); n[side]++; rps[side,n[side]]=$4; sh[side,n[side]]=$7; co[side,n[side]]=$10
+    sr[side]+=$4; ss[side]+=$7; sc[side]+=$10}
   function med(arr, s, k,   i, j, t, v) { for (i=1;i<=k;i++) v[i]=arr[s,i]; for (i=1;i<=k;i++) for (j=i+1;j<=k;j++) if (v[j]<v[i]) {t=v[i];v[i]=v[j];v[j]=t}; return v[int((k+1)/2)] }
   END { a=n["A"]; b=n["B"]
     printf "median   A: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", med(rps,"A",a), med(sh,"A",a), med(co,"A",a)
     printf "median   B: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", med(rps,"B",b), med(sh,"B",b), med(co,"B",b)
-    printf "B / A:      %9.2fx req/s  shards %6.2fx CPU      coordinator %6.2fx CPU\n", med(rps,"B",b)/med(rps,"A",a), med(sh,"B",b)/med(sh,"A",a), med(co,"B",b)/med(co,"A",a) }' "$work/rounds.txt"
+    printf "B / A:      %9.2fx req/s  shards %6.2fx CPU      coordinator %6.2fx CPU\n", med(rps,"B",b)/med(rps,"A",a), med(sh,"B",b)/med(sh,"A",a), med(co,"B",b)/med(co,"A",a)
+    # A load whose rounds do or do not catch a compaction (SETs of large values) spreads in two
+    # groups; over the whole run the means, and the bytes compactions wrote, are the steadier figures.
+    printf "mean     A: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", sr["A"]/a, ss["A"]/a, sc["A"]/a
+    printf "mean     B: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", sr["B"]/b, ss["B"]/b, sc["B"]/b
+    printf "B / A:      %9.2fx req/s  shards %6.2fx CPU      coordinator %6.2fx CPU\n", sr["B"]/sr["A"], ss["B"]/ss["A"], sc["B"]/sc["A"] }' "$work/rounds.txt"
+# Compactions run in the background, partly during the other cluster's rounds: their bytes over the whole run.
+kA1=$(compacted A); kB1=$(compacted B)
+awk -v a=$((kA1 - kA0)) -v b=$((kB1 - kB0)) -v n=$((ROUNDS * REQUESTS)) \
+  'BEGIN {printf "compaction writes over all rounds: A %.0f B/req, B %.0f B/req, B / A %.2fx\n", a/n, b/n, a ? b/a : 0}'
+echo "SST files after the rounds: A $(sst A) MiB, B $(sst B) MiB"

@@ -6,7 +6,7 @@
 #   - CPU time per request of the coordinator, the shards (all members) and redis-benchmark, from
 #     /proc/<pid>/stat (instructions and cycles per request of each tier: make bench-cost);
 #   - operations per batch the shards received (limedb_batch_ops);
-#   - where the CPU goes in the coordinator and shard-0's primary, from async-profiler: Java, JVM,
+#   - where the CPU goes in the coordinator, shard-0's primary and (REPLICAS > 1) one of its replicas, from async-profiler: Java, JVM,
 #     RocksDB and kernel frames in one stack, given as the inclusive share of named steps (memtable,
 #     WAL, HTTP/2, socket writes, JIT, ...) and the hottest frames (first run);
 #   - bytes allocated per request in the same two processes and where (async-profiler's allocation
@@ -64,6 +64,15 @@ shard0=$(curl -s "http://127.0.0.1:$LIME_HTTP/api/v1/cluster/state" \
   | grep -oE '"id":"shard-0(-[0-9]+)?","address":"[^"]*","role":"(primary|standalone)"[^}]*"pid":[0-9]+' \
   | grep -oE '[0-9]+$' | head -1 || true)
 [ -n "$shard0" ] || shard0=$(pgrep -f -- "--node.id=shard-0" | head -1)
+# with replication, one of shard-0's replicas as well (profiled the same way, named shard-0-replica)
+replica0=
+if [ "$REPLICAS" -gt 1 ]; then
+  replica0=$(curl -s "http://127.0.0.1:$LIME_HTTP/api/v1/cluster/state" \
+    | grep -oE '"id":"shard-0-[0-9]+","address":"[^"]*","role":"replica"[^}]*"pid":[0-9]+' \
+    | grep -oE '[0-9]+$' | head -1 || true)
+  [ -n "$replica0" ] || { echo "profile: no replica of shard-0 found in the cluster state" >&2; exit 1; }
+fi
+profiled="$coord $shard0 $replica0"
 ticks() { # CPU ticks of the processes (a process gone counts 0)
   local t=0 v
   for p in "$@"; do v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true); t=$((t + ${v:-0})); done
@@ -84,9 +93,9 @@ load() { # the measured load, writing redis-benchmark's CSV to $1
 
 # Run 1: CPU. Samples every 500 us of CPU time, all threads, with kernel frames. Attaching the
 # profiler makes the JIT compile again for a while; a first pass under it is not recorded.
-for p in $coord $shard0; do ap "$p" start,event=cpu,interval=500us; done
+for p in $profiled; do ap "$p" start,event=cpu,interval=500us; done
 redis-benchmark -p $LIME_RESP -t "$OP" -n "$WARMUP" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" -P "$PIPELINE" -q >/dev/null 2>&1
-for p in $coord $shard0; do ap "$p" stop; ap "$p" start,event=cpu,interval=500us; done
+for p in $profiled; do ap "$p" stop; ap "$p" start,event=cpu,interval=500us; done
 read -r bs0 bc0 < <(batches)
 c0=$(ticks $coord); s0=$(ticks $shards)
 load "$work/bench.csv" &
@@ -100,12 +109,14 @@ c1=$(ticks $coord); s1=$(ticks $shards)
 read -r bs1 bc1 < <(batches)
 ap "$coord" "stop,file=$PWD/$out/coordinator.collapsed,collapsed"
 ap "$shard0" "stop,file=$PWD/$out/shard-0.collapsed,collapsed"
+[ -z "$replica0" ] || ap "$replica0" "stop,file=$PWD/$out/shard-0-replica.collapsed,collapsed"
 
 # Run 2: allocations (sampled about every 512 KiB; "total" weighs each sample by the bytes it stands for).
-for p in $coord $shard0; do ap "$p" start,event=alloc,alloc=512k; done
+for p in $profiled; do ap "$p" start,event=alloc,alloc=512k; done
 load "$work/bench2.csv"
 ap "$coord" "stop,file=$PWD/$out/coordinator-alloc.collapsed,collapsed,total"
 ap "$shard0" "stop,file=$PWD/$out/shard-0-alloc.collapsed,collapsed,total"
+[ -z "$replica0" ] || ap "$replica0" "stop,file=$PWD/$out/shard-0-replica-alloc.collapsed,collapsed,total"
 
 set +o pipefail # the reports below are cut short with head
 hz=$(getconf CLK_TCK)
@@ -151,7 +162,7 @@ bytes_per_request() { awk -v n="$REQUESTS" '{ s += $NF } END { printf "%.0f", s 
   echo "CPU, redis-benchmark              $(awk -v t=$((b1 - b0)) -v hz="$hz" -v a="$bt0" -v b="$bt1" 'BEGIN {printf "%.0f%% of a core", t / hz / ((b - a) / 1e9) * 100}')"
   echo "operations per batch at shards    $(awk -v a=$((${bs1%.*} - ${bs0%.*})) -v b=$((${bc1%.*} - ${bc0%.*})) 'BEGIN {printf "%.1f (%d batches)", b ? a / b : 0, b}')"
   echo "allocated per request             coordinator $(bytes_per_request "$out/coordinator-alloc.collapsed") B, shard-0 $(bytes_per_request "$out/shard-0-alloc.collapsed") B (x3 shards)"
-  for n in coordinator shard-0; do
+  for n in coordinator shard-0 ${replica0:+shard-0-replica}; do
     echo; echo "## $n: where the CPU goes (inclusive share of its samples)"
     steps "$out/$n.collapsed"
     echo "## $n: hottest frames (own share)"
