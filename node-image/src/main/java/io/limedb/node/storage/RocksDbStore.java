@@ -70,6 +70,8 @@ public final class RocksDbStore implements KeyValueStore {
     static final int DATA_MEMTABLES = 16;
     /** The smallest data memtable: below it, flushes become many and small. */
     static final long MIN_MEMTABLE_BYTES = 1L << 20;
+    /** L0 files that start a compaction into L1 (RocksDB's default: 4). */
+    static final int L0_COMPACTION_TRIGGER = 8;
     private final RocksDB db;
     /** Recent values of the data in memory, in front of RocksDB; null when off. */
     private final ValueCache values;
@@ -124,7 +126,14 @@ public final class RocksDbStore implements KeyValueStore {
                 // hold (most of them, once data outgrows it) skips the skiplist search, which was
                 // the shard's hottest code under redis-benchmark GETs (bench/README.md).
                 .setMemtablePrefixBloomSizeRatio(0.05)
-                .setMemtableWholeKeyFiltering(true);
+                .setMemtableWholeKeyFiltering(true)
+                // L0 files are compacted into L1 eight at a time rather than four: each such compaction
+                // rewrites the L1 files its (random) keys overlap, about all of L1, so waiting for twice
+                // the input halves how often L1 is rewritten. Under pipelined 1 KB SETs the bytes
+                // compactions wrote per SET fell to 0.53x (bench/README.md, thirteenth round). A GET
+                // that misses the value cache checks up to twice the L0 files, each behind its bloom
+                // filter; writes still slow down at 20 L0 files and stop at 36 (RocksDB's defaults).
+                .setLevel0FileNumCompactionTrigger(L0_COMPACTION_TRIGGER);
         // The replication log takes as many bytes as the data (every write is also a log record), the meta
         // column family few: a quarter of the data's budget each, two memtables at most (RocksDB's default).
         smallCfOptions = new ColumnFamilyOptions()

@@ -253,7 +253,7 @@ class RocksDbStoreTest {
      * it, none below 1 MiB, half of them flushed together.
      */
     @Test
-    void theDataMemtablesShareTheWriteBufferBudget() throws Exception {
+    void theDataMemtablesShareTheWriteBufferBudgetAndL0CompactsEightFiles() throws Exception {
         record Case(long budgetMb, int memtables, long memtableMb) {}
         for (var c : List.of(new Case(64, 16, 4), new Case(8, 8, 1), new Case(1, 2, 1), new Case(512, 16, 32))) {
             Path d = dir.resolve("budget-" + c.budgetMb());
@@ -274,7 +274,8 @@ class RocksDbStoreTest {
             assertThat(data).as("budget %d MiB", c.budgetMb())
                     .contains("write_buffer_size=" + (c.memtableMb() << 20) + "\n")
                     .contains("max_write_buffer_number=" + c.memtables() + "\n")
-                    .contains("min_write_buffer_number_to_merge=" + c.memtables() / 2 + "\n");
+                    .contains("min_write_buffer_number_to_merge=" + c.memtables() / 2 + "\n")
+                    .contains("level0_file_num_compaction_trigger=8\n");
         }
     }
 }
