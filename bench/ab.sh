@@ -7,6 +7,7 @@
 #
 # Usage: A_JAR=old.jar B_JAR=new.jar bench/ab.sh        (two builds)
 #        A_ENV="" B_ENV="LIMEDB_X=1" bench/ab.sh         (one build, two settings: env of the cluster)
+# Prints, per round, also the bytes compactions wrote per request and redis-benchmark's p99.
 # Knobs: OP (get), PIPELINE (16), REQUESTS (200000), SIZE (100), CLIENTS (50), KEYSPACE (1000000),
 # ROUNDS (5), REPLICAS (1), PASSES (3: warm-up passes of bench/warmup.sh, the same for both).
 set -euo pipefail
@@ -85,20 +86,21 @@ kA0=$(compacted A); kB0=$(compacted B)
 for r in $(seq 1 "$ROUNDS"); do
   for side in $( [ $((r % 2)) = 1 ] && echo "A B" || echo "B A"); do
     s0=$(ticks $side shard); c0=$(ticks $side coordinator); k0=$(compacted $side)
-    rps=$(redis-benchmark -p "$(port $side)" -t "$OP" -n "$REQUESTS" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" \
-      -P "$PIPELINE" --csv | awk -F, 'NR>1{gsub(/"/,""); print $2}')
+    read -r rps p99 < <(redis-benchmark -p "$(port $side)" -t "$OP" -n "$REQUESTS" -c "$CLIENTS" -d "$SIZE" -r "$KEYSPACE" \
+      -P "$PIPELINE" --csv | awk -F, 'NR>1{gsub(/"/,""); print $2, $7}')
     s1=$(ticks $side shard); c1=$(ticks $side coordinator); k1=$(compacted $side)
-    awk -v side=$side -v r=$r -v rps="$rps" -v s=$((s1 - s0)) -v c=$((c1 - c0)) -v n="$REQUESTS" -v hz="$hz" -v k=$((k1 - k0)) \
-      'BEGIN{printf "round %d %s: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req   compaction %6.0f B/req\n", r, side, rps, s*1e6/hz/n, c*1e6/hz/n, k/n}'
+    awk -v side=$side -v r=$r -v rps="$rps" -v s=$((s1 - s0)) -v c=$((c1 - c0)) -v n="$REQUESTS" -v hz="$hz" -v k=$((k1 - k0)) -v p99="$p99" \
+      'BEGIN{printf "round %d %s: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req   compaction %6.0f B/req   p99 %6.2f ms\n", r, side, rps, s*1e6/hz/n, c*1e6/hz/n, k/n, p99}'
   done
 done | tee "$work/rounds.txt"
-awk '{side=$3; sub(":","",side); n[side]++; rps[side,n[side]]=$4; sh[side,n[side]]=$7; co[side,n[side]]=$10
+awk '{side=$3; sub(":","",side); n[side]++; rps[side,n[side]]=$4; sh[side,n[side]]=$7; co[side,n[side]]=$10; pp[side,n[side]]=$16
     sr[side]+=$4; ss[side]+=$7; sc[side]+=$10}
   function med(arr, s, k,   i, j, t, v) { for (i=1;i<=k;i++) v[i]=arr[s,i]; for (i=1;i<=k;i++) for (j=i+1;j<=k;j++) if (v[j]<v[i]) {t=v[i];v[i]=v[j];v[j]=t}; return v[int((k+1)/2)] }
   END { a=n["A"]; b=n["B"]
     printf "median   A: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", med(rps,"A",a), med(sh,"A",a), med(co,"A",a)
     printf "median   B: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", med(rps,"B",b), med(sh,"B",b), med(co,"B",b)
     printf "B / A:      %9.2fx req/s  shards %6.2fx CPU      coordinator %6.2fx CPU\n", med(rps,"B",b)/med(rps,"A",a), med(sh,"B",b)/med(sh,"A",a), med(co,"B",b)/med(co,"A",a)
+    printf "p99, median of the rounds: A %.2f ms, B %.2f ms\n", med(pp,"A",a), med(pp,"B",b)
     # A load whose rounds do or do not catch a compaction (SETs of large values) spreads in two
     # groups; over the whole run the means, and the bytes compactions wrote, are the steadier figures.
     printf "mean     A: %9.0f req/s   shards %6.2f us/req   coordinator %6.2f us/req\n", sr["A"]/a, ss["A"]/a, sc["A"]/a

@@ -47,10 +47,14 @@ public final class ReplicationLog {
     private volatile boolean caughtUp;
     private volatile Owned owned; // null: never told, serves every key
     // The newest records, in order, so replicas that keep up are fed without reading RocksDB; bounded
-    // by count and by bytes (records of 16 MiB values would otherwise pin gigabytes).
+    // by count and by bytes (records of 16 MiB values would otherwise pin gigabytes). A replica that
+    // keeps up is milliseconds behind; one further behind reads the log from RocksDB (its newest part
+    // is still in the memtables). Kept small: every record held here outlives several young
+    // collections and is copied into the old generation, and at 64 MiB (the size before the
+    // thirteenth round) the tail was 130 MiB of a member's live heap (bench/README.md).
     private final RecentRecords recent = new RecentRecords();
-    static final int CACHED_RECORDS = 8192;
-    static final long CACHED_BYTES = 64L << 20;
+    static final int CACHED_RECORDS = 1024;
+    static final long CACHED_BYTES = 4L << 20;
     private final int maxCachedRecords;
     private final long maxCachedBytes;
     private long cachedBytes;
