@@ -9,7 +9,7 @@
 #   - where the CPU goes in the coordinator, shard-0's primary and (REPLICAS > 1) one of its replicas, from async-profiler: Java, JVM,
 #     RocksDB and kernel frames in one stack, given as the inclusive share of named steps (memtable,
 #     WAL, HTTP/2, socket writes, JIT, ...) and the hottest frames (first run);
-#   - bytes allocated per request in the same two processes and where (async-profiler's allocation
+#   - bytes allocated per request in the same processes and where (async-profiler's allocation
 #     sampling, second run).
 # async-profiler (the version pinned in pom.xml) comes from Maven Central. It attaches after the
 # warm-up; unlike a JFR recording it does not make the JIT recompile, so the measured window is
