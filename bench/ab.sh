@@ -51,24 +51,17 @@ ticks() { # side, node-id prefix: CPU ticks of that cluster's matching nodes
   done
   echo $t
 }
-compacted() { # side: bytes RocksDB compactions wrote so far, over the cluster's shard members
+shard_metric() { # side, metric: its value summed over the cluster's shard members
   local base i t=0 v
   base=$(port "$1")
   for i in $(seq 0 $((3 * REPLICAS - 1))); do
-    v=$(curl -s "http://127.0.0.1:$((base + 101 + i))/metrics" | awk '/^limedb_rocksdb_compact_write_bytes_total/ {printf "%.0f", $2}')
+    v=$(curl -s "http://127.0.0.1:$((base + 101 + i))/metrics" | awk -v m="$2" '{n = $1; sub(/[{].*/, "", n)} n == m {printf "%.0f", $NF}')
     t=$((t + ${v:-0}))
   done
   echo $t
 }
-sst() { # side: MiB of SST files over the cluster's shard members
-  local base i t=0 v
-  base=$(port "$1")
-  for i in $(seq 0 $((3 * REPLICAS - 1))); do
-    v=$(curl -s "http://127.0.0.1:$((base + 101 + i))/metrics" | awk '/^limedb_rocksdb_total_sst_files_size/ {printf "%.0f", $2}')
-    t=$((t + ${v:-0}))
-  done
-  echo $((t >> 20))
-}
+compacted() { shard_metric "$1" limedb_rocksdb_compact_write_bytes_total; } # bytes compactions wrote so far
+sst() { echo $(( $(shard_metric "$1" limedb_rocksdb_total_sst_files_size) >> 20 )); } # MiB of SST files
 
 echo "A: $A_JAR ${A_ENV:-(default settings)}"
 echo "B: $B_JAR ${B_ENV:-(default settings)}"
