@@ -60,14 +60,15 @@ node_pid() { pgrep -f -- "--node.id=$1 " | head -1; }
 coord=$(node_pid coordinator)
 shards=$(pgrep -f -- "limedb-node.jar shard " | tr '\n' ' ')
 # shard-0's primary (the member that takes the writes), from the coordinator's view of the cluster
-shard0=$(curl -s "http://127.0.0.1:$LIME_HTTP/api/v1/cluster/state" \
+state=$(curl -s "http://127.0.0.1:$LIME_HTTP/api/v1/cluster/state")
+shard0=$(echo "$state" \
   | grep -oE '"id":"shard-0(-[0-9]+)?","address":"[^"]*","role":"(primary|standalone)"[^}]*"pid":[0-9]+' \
   | grep -oE '[0-9]+$' | head -1 || true)
 [ -n "$shard0" ] || shard0=$(pgrep -f -- "--node.id=shard-0" | head -1)
 # with replication, one of shard-0's replicas as well (profiled the same way, named shard-0-replica)
 replica0=
 if [ "$REPLICAS" -gt 1 ]; then
-  replica0=$(curl -s "http://127.0.0.1:$LIME_HTTP/api/v1/cluster/state" \
+  replica0=$(echo "$state" \
     | grep -oE '"id":"shard-0-[0-9]+","address":"[^"]*","role":"replica"[^}]*"pid":[0-9]+' \
     | grep -oE '[0-9]+$' | head -1 || true)
   [ -n "$replica0" ] || { echo "profile: no replica of shard-0 found in the cluster state" >&2; exit 1; }
