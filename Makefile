@@ -11,7 +11,7 @@ SHARDS ?= 3
 REPLICAS ?= 2
 DATA ?= $(CURDIR)/data/dev
 
-.PHONY: help build test crds dev bench bench-ab bench-cost bench-memory bench-reads bench-reshard profile clean
+.PHONY: help build test crds dev bench bench-ab bench-cost bench-memory bench-reads bench-writes bench-reshard profile clean
 help: ## this list
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -44,6 +44,9 @@ bench-memory: build ## a shard under a container memory limit (LIMIT_MB, default
 
 bench-reads: build ## CPU per point read in a shard's RocksDB: one Get per key vs one MultiGet per batch (bench/README.md)
 	"$(JAVA_HOME)/bin/java" -jar node-image/target/limedb-node.jar bench-reads
+
+bench-writes: build ## CPU per key written to a shard's RocksDB: batches inserted in key order vs in arrival order (bench/README.md)
+	"$(JAVA_HOME)/bin/java" -jar node-image/target/limedb-node.jar bench-writes
 
 bench-reshard: build ## time to move 100,000 and 1,000,000 keys between shards, client throughput during the move
 	bench/reshard.sh

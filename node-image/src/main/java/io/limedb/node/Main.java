@@ -19,6 +19,7 @@ public final class Main {
                    java -jar limedb-node.jar bench-shard --target=HOST:PORT [--seconds=5] [--concurrency=64]
                    java -jar limedb-node.jar bench-reshard [--keys=100000] [--clients=16]
                    java -jar limedb-node.jar bench-reads [--keys=333000] [--batches=5,16,40]
+                   java -jar limedb-node.jar bench-writes [--keys=333000] [--size=100] [--batches=1,5,16,95,400]
                    java -jar limedb-node.jar --help
 
             Configuration keys (command line --key=value, or environment variable, or default):
@@ -46,6 +47,7 @@ public final class Main {
                 case "bench-shard" -> System.exit(io.limedb.node.bench.ShardBench.run(args));
                 case "bench-reshard" -> System.exit(io.limedb.node.bench.ReshardBench.run(args));
                 case "bench-reads" -> System.exit(io.limedb.node.bench.ReadBench.run(args));
+                case "bench-writes" -> System.exit(io.limedb.node.bench.WriteBench.run(args));
                 case "shard", "coordinator" -> {
                     args.add(0, "--role=" + command);
                     run(args);

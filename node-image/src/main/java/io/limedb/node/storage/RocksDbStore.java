@@ -31,16 +31,29 @@ import org.rocksdb.WriteOptions;
 /** {@link KeyValueStore} on RocksDB (WAL on). Owns and closes every native handle it creates. */
 public final class RocksDbStore implements KeyValueStore {
 
-    /** Tunables of the engine; see the matching keys in NodeConfig. */
+    /**
+     * Tunables of the engine; see the matching keys in NodeConfig. orderedInserts is on except as
+     * `make bench-writes`' baseline (see {@link #insertOrder}).
+     */
     public record Settings(Compression compression, long blockCacheBytes, long writeBufferBytes, boolean syncWrites,
-            long valueCacheBytes) {
+            long valueCacheBytes, boolean orderedInserts) {
+        public Settings(Compression compression, long blockCacheBytes, long writeBufferBytes, boolean syncWrites,
+                long valueCacheBytes) {
+            this(compression, blockCacheBytes, writeBufferBytes, syncWrites, valueCacheBytes, true);
+        }
+
         public static Settings defaults() {
             return new Settings(Compression.LZ4, 128L << 20, 64L << 20, false, 128L << 20);
         }
 
         /** These settings with a value cache of this size (0: none). */
         public Settings withValueCache(long bytes) {
-            return new Settings(compression, blockCacheBytes, writeBufferBytes, syncWrites, bytes);
+            return new Settings(compression, blockCacheBytes, writeBufferBytes, syncWrites, bytes, orderedInserts);
+        }
+
+        /** These settings with write batches inserted in key order (the default) or in arrival order. */
+        public Settings withOrderedInserts(boolean on) {
+            return new Settings(compression, blockCacheBytes, writeBufferBytes, syncWrites, valueCacheBytes, on);
         }
     }
 
@@ -64,6 +77,7 @@ public final class RocksDbStore implements KeyValueStore {
     private final ColumnFamilyOptions cfOptions;
     private final ColumnFamilyOptions smallCfOptions;
     private final WriteOptions writeOptions;
+    private final boolean orderedInserts;
     private final WriteOptions syncWriteOptions;
     private final ReadOptions readOptions;
     /** At most this many memtables share the data's write buffer (see the data column family's options). */
@@ -72,6 +86,8 @@ public final class RocksDbStore implements KeyValueStore {
     static final long MIN_MEMTABLE_BYTES = 1L << 20;
     /** L0 files that start a compaction into L1 (RocksDB's default: 4). */
     static final int L0_COMPACTION_TRIGGER = 8;
+    /** Bytes of a data key that choose its memtable insert hint (see {@link #dataColumnFamilyOptions}). */
+    static final int INSERT_HINT_PREFIX_BYTES = 1;
     private final RocksDB db;
     /** Recent values of the data in memory, in front of RocksDB; null when off. */
     private final ValueCache values;
@@ -109,7 +125,8 @@ public final class RocksDbStore implements KeyValueStore {
                 // last insert's position and a sequential key lands next to it; concurrent inserts
                 // search from the top every time. Profiled under redis-benchmark: see bench/README.md.
                 .setAllowConcurrentMemtableWrite(false);
-        cfOptions = new ColumnFamilyOptions()
+        orderedInserts = s.orderedInserts();
+        cfOptions = dataColumnFamilyOptions(orderedInserts)
                 .setTableFormatConfig(table)
                 .setCompressionType(compression(s.compression()))
                 // The data's memtable budget is spent on up to 16 small memtables (4 MiB each of the
@@ -149,6 +166,25 @@ public final class RocksDbStore implements KeyValueStore {
         db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         for (int i = 0; i < spaces.length; i++) spaces[i] = handles.get(i);
         values = s.valueCacheBytes() > 0 ? new ValueCache(s.valueCacheBytes()) : null;
+    }
+
+    /**
+     * With ordered inserts, the data's memtable keeps an insert hint (the skiplist position of the last
+     * insert) for each first byte of the key, that is for each 1/256th of the ring: an insert climbs from
+     * the last insert of its part of the ring only as far as needed, rather than searching from the
+     * skiplist's top, and a write batch's keys go in in key order (see {@link #insertOrder}). With one
+     * hint for every key, a random key climbed to the top nearly every time and batches of 5-16 keys
+     * cost the writing thread 8-16% more; one per first byte costs ~250 bytes of hint per byte value
+     * per memtable (bench/README.md, fourteenth round). RocksJava has no setter for this option; RocksDB
+     * takes it in its options-string form.
+     */
+    private static ColumnFamilyOptions dataColumnFamilyOptions(boolean orderedInserts) {
+        if (!orderedInserts) return new ColumnFamilyOptions();
+        var props = new java.util.Properties();
+        props.setProperty("memtable_insert_with_hint_prefix_extractor", "rocksdb.FixedPrefix." + INSERT_HINT_PREFIX_BYTES);
+        var options = ColumnFamilyOptions.getColumnFamilyOptionsFromProps(props);
+        if (options == null) throw new StorageException("RocksDB refused memtable_insert_with_hint_prefix_extractor", null);
+        return options;
     }
 
     private ColumnFamilyHandle cf(Space space) {
@@ -355,9 +391,27 @@ public final class RocksDbStore implements KeyValueStore {
         }
     }
 
+    /**
+     * The batch's order for RocksDB: its keys in order within each column family, so that each memtable
+     * insert starts from where the previous one left off (see the data column family's insert hint).
+     * The sort is stable, so the last write of a key in the batch is still the one that stays. A batch
+     * with a range delete keeps its order: a range delete and the puts after it must not trade places.
+     */
+    private List<Mutation> insertOrder(List<Mutation> batch) {
+        if (!orderedInserts || batch.size() < 2) return batch;
+        for (Mutation m : batch) if (m.range()) return batch;
+        var sorted = new ArrayList<>(batch);
+        sorted.sort(KEY_ORDER);
+        return sorted;
+    }
+
+    private static final java.util.Comparator<Mutation> KEY_ORDER = (a, b) -> a.space() != b.space()
+            ? Integer.compare(a.space().ordinal(), b.space().ordinal())
+            : java.util.Arrays.compareUnsigned(a.key(), b.key());
+
     private void dbWrite(List<Mutation> batch, boolean sync) {
         try (var wb = new WriteBatch()) {
-            for (Mutation m : batch) {
+            for (Mutation m : insertOrder(batch)) {
                 if (m.range()) deleteRange(wb, m);
                 else if (m.value() == null) wb.delete(cf(m.space()), m.key());
                 else wb.put(cf(m.space()), m.key(), m.value());

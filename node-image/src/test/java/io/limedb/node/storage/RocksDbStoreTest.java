@@ -275,7 +275,37 @@ class RocksDbStoreTest {
                     .contains("write_buffer_size=" + (c.memtableMb() << 20) + "\n")
                     .contains("max_write_buffer_number=" + c.memtables() + "\n")
                     .contains("min_write_buffer_number_to_merge=" + c.memtables() / 2 + "\n")
-                    .contains("level0_file_num_compaction_trigger=8\n");
+                    .contains("level0_file_num_compaction_trigger=8\n")
+                    .contains("memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.1\n");
+        }
+    }
+
+    /**
+     * A batch goes into the memtable in key order, not in the order it was written: whatever the order,
+     * the last write of a key in a batch is the one that stays, with or without the value cache, and a
+     * range delete only removes what came before it in the batch.
+     */
+    @Test
+    void aBatchInsertedInKeyOrderKeepsTheLastWriteOfEachKey() {
+        for (var settings : List.of(UNCACHED, RocksDbStore.Settings.defaults())) {
+            Path d = dir.resolve("cache-" + settings.valueCacheBytes());
+            try (var store = RocksDbStore.open(d, settings)) {
+                store.write(List.of(Mutation.put(b("m"), b("1")), Mutation.put(b("z"), b("z1")), Mutation.put(b("a"), b("a1")),
+                        Mutation.put(b("m"), b("2")), Mutation.delete(b("z")), Mutation.put(b("b"), b("b1")),
+                        Mutation.delete(b("a")), Mutation.put(b("a"), b("a2")), Mutation.put(b("m"), b("3")),
+                        Mutation.put(KeyValueStore.Space.META, b("m"), b("meta"))));
+                assertThat(store.get(b("m"))).isEqualTo(b("3"));
+                assertThat(store.get(b("a"))).isEqualTo(b("a2"));
+                assertThat(store.get(b("z"))).isNull();
+                assertThat(store.get(b("b"))).isEqualTo(b("b1"));
+                assertThat(store.get(KeyValueStore.Space.META, b("m"))).isEqualTo(b("meta"));
+                // A range delete keeps the batch's order: the put before it goes, the put after it stays.
+                store.write(List.of(Mutation.put(b("y"), b("y1")), Mutation.deleteRange(KeyValueStore.Space.DATA, b("a"), b("zz")),
+                        Mutation.put(b("c"), b("c1"))));
+                assertThat(store.get(b("y"))).isNull();
+                assertThat(store.get(b("m"))).isNull();
+                assertThat(store.get(b("c"))).isEqualTo(b("c1"));
+            }
         }
     }
 }
