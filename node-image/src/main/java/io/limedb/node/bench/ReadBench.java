@@ -2,16 +2,12 @@ package io.limedb.node.bench;
 
 import io.limedb.node.storage.KeyValueStore.Mutation;
 import io.limedb.node.storage.RocksDbStore;
-import io.limedb.node.storage.StorageKeys;
 import io.limedb.node.storage.StoredValue;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 
@@ -55,7 +51,7 @@ public final class ReadBench {
                 var batch = new ArrayList<Mutation>(40);
                 for (int j = 0; j < 40; j++) {
                     byte[] value = (w / 50_000) % 2 == 0 ? small : large;
-                    batch.add(Mutation.put(key(random.nextInt(keys)), new StoredValue(value, 0).encode()));
+                    batch.add(Mutation.put(BenchFiles.storageKey(random.nextInt(keys)), new StoredValue(value, 0).encode()));
                 }
                 store.write(batch);
             }
@@ -70,7 +66,7 @@ public final class ReadBench {
                     var all = new ArrayList<List<byte[]>>();
                     for (int g = 0; g < gets; g += size) {
                         var ks = new ArrayList<byte[]>(size);
-                        for (int j = 0; j < size; j++) ks.add(key(sample.nextInt(keys)));
+                        for (int j = 0; j < size; j++) ks.add(BenchFiles.storageKey(sample.nextInt(keys)));
                         all.add(ks);
                     }
                     for (boolean many : new boolean[] {round % 2 == 0, round % 2 != 0}) {
@@ -101,19 +97,13 @@ public final class ReadBench {
                         if (round > 0) (many ? multi : single).add(ns); // round 0 warms the JIT and the cache
                     }
                 }
-                double s = median(single), m = median(multi);
+                double s = BenchFiles.median(single), m = BenchFiles.median(multi);
                 System.out.printf("%-8d %16.0f %16.0f %7.2fx%n", size, s, m, s / m);
             }
         } finally {
-            try (var files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            BenchFiles.deleteTree(dir);
         }
         return 0;
-    }
-
-    private static byte[] key(int i) {
-        return StorageKeys.encode(String.format("key:%012d", i).getBytes(StandardCharsets.US_ASCII));
     }
 
     private static void waitForCompactions(RocksDbStore store) throws InterruptedException {
@@ -125,9 +115,4 @@ public final class ReadBench {
         }
     }
 
-    private static double median(List<Double> values) {
-        var sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
-    }
 }

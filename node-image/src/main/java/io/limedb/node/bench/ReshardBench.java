@@ -139,9 +139,9 @@ public final class ReshardBench {
                 System.out.println("data and logs kept in " + dir);
                 return 0;
             }
-            try (var paths = Files.walk(dir)) {
-                for (Path x : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
-            } catch (Exception ignored) {
+            try {
+                BenchFiles.deleteTree(dir);
+            } catch (RuntimeException ignored) {
                 // best effort
             }
         }

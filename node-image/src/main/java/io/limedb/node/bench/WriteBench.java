@@ -2,16 +2,12 @@ package io.limedb.node.bench;
 
 import io.limedb.node.storage.KeyValueStore.Mutation;
 import io.limedb.node.storage.RocksDbStore;
-import io.limedb.node.storage.StorageKeys;
 import io.limedb.node.storage.StoredValue;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 
@@ -79,18 +75,15 @@ public final class WriteBench {
                         if (round > 0) (keyOrder ? inOrder : inArrival).add(ns); // round 0 warms the JIT
                     }
                 }
-                double a = median(inArrival), b = median(inOrder);
+                double a = BenchFiles.median(inArrival), b = BenchFiles.median(inOrder);
                 System.out.printf("%-8d %20.0f %20.0f %14.2fx%n", batchSize, a, b, b / a);
             }
-            if (!Arrays.equals(arrival.get(key(0)), ordered.get(key(0)))) {
+            if (!Arrays.equals(arrival.get(BenchFiles.storageKey(0)), ordered.get(BenchFiles.storageKey(0)))) {
                 throw new IllegalStateException("the two stores disagree on a key's value");
             }
         } finally {
-            for (Path dir : List.of(dirA, dirB)) {
-                try (var files = Files.walk(dir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
+            BenchFiles.deleteTree(dirA);
+            BenchFiles.deleteTree(dirB);
         }
         return 0;
     }
@@ -117,17 +110,7 @@ public final class WriteBench {
 
     private static List<Mutation> randomBatch(Random random, int n, int keys, byte[] value) {
         var batch = new ArrayList<Mutation>(n);
-        for (int j = 0; j < n; j++) batch.add(Mutation.put(key(random.nextInt(keys)), value));
+        for (int j = 0; j < n; j++) batch.add(Mutation.put(BenchFiles.storageKey(random.nextInt(keys)), value));
         return batch;
-    }
-
-    private static byte[] key(int i) {
-        return StorageKeys.encode(String.format("key:%012d", i).getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static double median(List<Double> values) {
-        var sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
     }
 }
